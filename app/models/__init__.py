@@ -1,0 +1,27 @@
+"""ORM models of the desktop database (SQLAlchemy 2); importing this registers every table."""
+
+from app.models.appointments import Appointment, appointment_service
+from app.models.base import Base
+from app.models.catalog import Service
+from app.models.customers import Consent, Contact, Customer
+from app.models.privacy import LegalHold, PrivacyRequest
+from app.models.vehicles import MileageReading, Vehicle, VehicleEvent
+from app.models.workshop import Bay, Mechanic, Workshop
+
+__all__ = [
+    "Appointment",
+    "Base",
+    "Bay",
+    "Consent",
+    "Contact",
+    "Customer",
+    "LegalHold",
+    "Mechanic",
+    "MileageReading",
+    "PrivacyRequest",
+    "Service",
+    "Vehicle",
+    "VehicleEvent",
+    "Workshop",
+    "appointment_service",
+]

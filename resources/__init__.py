@@ -1,0 +1,1 @@
+"""Data shipped with the app (catalogue, fonts, translations); read via importlib.resources."""

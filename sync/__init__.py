@@ -1,0 +1,1 @@
+"""Sync with the hosted API: wire protocol, client and (in sync/server/) the server."""

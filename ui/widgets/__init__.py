@@ -1,0 +1,1 @@
+"""Small reusable widgets (empty state, badges, form rows with inline errors)."""
