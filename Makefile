@@ -45,9 +45,9 @@ screenshots: $(STAMP)
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m ui.screenshots docs/screenshots
 
 i18n: $(STAMP)
-	$(BIN)/pybabel extract -F resources/i18n/babel.cfg -o resources/i18n/carbot.pot --no-location --sort-output .
-	$(BIN)/pybabel update -i resources/i18n/carbot.pot -d resources/i18n -D carbot -l en --no-fuzzy-matching
-	$(BIN)/pybabel compile -d resources/i18n -D carbot --statistics
+	$(BIN)/python -m app.i18n_tools extract
+	$(BIN)/python -m app.i18n_tools update
+	$(BIN)/python -m app.i18n_tools compile
 
 clean:
 	rm -rf $(VENV) build dist .mypy_cache .ruff_cache .pytest_cache

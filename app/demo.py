@@ -178,53 +178,41 @@ def create_demo(
 
 
 def _book_week(services: Services, rng: random.Random, today: dt.date, vehicles: list[tuple[int, int]]) -> int:
-    """Appointments Monday to Saturday of today's week, bay by bay from opening time."""
+    """Appointments Monday to Saturday of today's week, bay by bay from opening time; past ones are done."""
     with services.db.unit() as s:
-        catalogue = [
-            (sid, aw)
-            for sid, aw in s.execute(select(Service.id, Service.aw).where(Service.aw > 0, Service.aw <= Decimal("30")))
-        ]
+        catalogue = list(s.execute(select(Service.id).where(Service.aw > 0, Service.aw <= Decimal("30"))).scalars())
     bays = services.settings.bays()
     mechanics = services.settings.mechanics()
+    hours = services.appointments.opening_hours()
     monday = today - dt.timedelta(days=today.weekday())
     booked = 0
     for offset in range(6):
         day = monday + dt.timedelta(days=offset)
         for bay_index, bay in enumerate(bays):
-            start = dt.datetime.combine(day, dt.time(7, 30 if offset < 5 else 0)) + dt.timedelta(
-                hours=0 if offset < 5 else 1
-            )
-            for _ in range(rng.randint(2, 4)):
-                vehicle_id, customer_id = rng.choice(vehicles)
-                service_id, _aw = rng.choice(catalogue)
-                status = "done" if day < today else "confirmed"
-                data = AppointmentInput(
-                    start=start,
-                    bay_id=bay.id,
-                    mechanic_id=mechanics[bay_index % len(mechanics)].id,
-                    customer_id=customer_id,
-                    vehicle_id=vehicle_id,
-                    service_ids=(service_id,),
-                    title=rng.choice(names.HOLIDAY_FREE_TITLES),
-                    status="confirmed",
-                    source="counter",
-                )
-                try:
-                    appointment = services.appointments.book(data)
-                except (ConflictError, ValidationError):
-                    break  # closed (lunch, evening, holiday) – next bay
-                booked += 1
-                appointment_id = getattr(appointment, "id", None) or appointment[0].id  # type: ignore[index]
-                if status == "done":
-                    services.appointments.set_status(appointment_id, "done")
-                start = _end_of(appointment) + dt.timedelta(minutes=rng.choice((0, 15, 30)))
+            for window_start, window_end in hours.intervals(day):
+                start = window_start + dt.timedelta(minutes=15 * rng.randint(0, 2))
+                while start < window_end:
+                    vehicle_id, customer_id = rng.choice(vehicles)
+                    data = AppointmentInput(
+                        start=start,
+                        bay_id=bay.id,
+                        mechanic_id=mechanics[bay_index % len(mechanics)].id,
+                        customer_id=customer_id,
+                        vehicle_id=vehicle_id,
+                        service_ids=(rng.choice(catalogue),),
+                        title=rng.choice(names.APPOINTMENT_TITLES),
+                        status="confirmed",
+                        source="counter",
+                    )
+                    try:
+                        appointment = services.appointments.book(data).appointment
+                    except (ConflictError, ValidationError):
+                        break  # does not fit before closing/lunch (or a holiday): next window
+                    booked += 1
+                    if day < today:
+                        services.appointments.set_status(appointment.id, "done")
+                    start = appointment.end + dt.timedelta(minutes=rng.choice((0, 15, 30, 60)))
     return booked
-
-
-def _end_of(appointment: object) -> dt.datetime:
-    dto = appointment if hasattr(appointment, "end") else appointment[0]  # type: ignore[index]
-    end: dt.datetime = dto.end
-    return end
 
 
 def is_empty(services: Services) -> bool:

@@ -210,7 +210,7 @@ CARS = (
     ("Mazda", "CX-5", "JMZ", "Benzin"),
     ("Volvo", "V60", "YV1", "Diesel"),
 )
-HOLIDAY_FREE_TITLES = (
+APPOINTMENT_TITLES = (
     "Inspektion",
     "Ölwechsel",
     "Bremsen vorne",

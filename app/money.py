@@ -36,7 +36,8 @@ def parse_decimal(text: str | int | float | Decimal) -> Decimal:
     if "," in raw and _DE_NUMBER.match(raw):
         raw = raw.replace(".", "").replace(",", ".")
     elif not _PLAIN_NUMBER.match(raw):
-        # "1.234" is ambiguous: read it as German thousands only when it has groups of three.
+        # "1.234.567" can only be German thousands; a single point ("1.234", "12.5") is a decimal point,
+        # as in JSON imports and machine-written files.
         if _DE_NUMBER.match(raw):
             raw = raw.replace(".", "")
         else:

@@ -462,7 +462,7 @@ class AppointmentService:
                 continue
             t_end = t + duration
             for bid, name in bays:
-                if any(()) or not any(
+                if not any(
                     (b == bid or (mechanic_id is not None and m == mechanic_id)) and a < t_end and e > t
                     for b, m, a, e in busy
                 ):

@@ -116,7 +116,7 @@ class VehicleService:
         status = rules.hu_status(row.hu_due, self.today)
         data = VehicleInput(**{f.name: getattr(row, f.name) for f in fields(VehicleInput)})
         last = row.mileages[-1].km if row.mileages else None
-        return VehicleDTO(row.id, data, row.model_year, name, status, status.label(row.hu_due), last)
+        return VehicleDTO(row.id, data, row.model_year, name, status, status.label_for(row.hu_due), last)
 
     def _row(self, s: Session, vehicle_id: int) -> Vehicle:
         row = s.get(Vehicle, vehicle_id, options=[selectinload(Vehicle.mileages)])
@@ -226,7 +226,8 @@ class VehicleService:
     def add_note(self, vehicle_id: int, text: str, *, user: str = "") -> Changes:
         """A free note in the vehicle history."""
         with self._db.unit() as s:
-            self._row(s, vehicle_id).events.append(VehicleEvent(kind="note", text=text.strip(), user=user))
+            row = self._row(s, vehicle_id)
+            row.events.append(VehicleEvent(kind="note", text=text.strip(), user=user))
         return Changes(vehicles=True)
 
     def history(self, vehicle_id: int) -> list[HistoryEntry]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from PySide6.QtWidgets import QFormLayout, QLabel, QVBoxLayout, QWidget
 
 
@@ -44,6 +46,21 @@ class ValidatedForm(QFormLayout):
         self.fields[name] = wrapper
         self.addRow(label, wrapper)
         return editor
+
+    def show_errors(self, errors: Iterable[tuple[str, str]]) -> list[str]:
+        """Show every (field, text) at its field and focus the first one; returns the texts without a field."""
+        unplaced: list[str] = []
+        first: FieldWithError | None = None
+        for field, text in errors:
+            wrapper = self.fields.get(field)
+            if wrapper is None:
+                unplaced.append(text)
+                continue
+            wrapper.set_error(text)
+            first = first or wrapper
+        if first is not None:
+            first.editor.setFocus()
+        return unplaced
 
     def clear_errors(self) -> None:
         """Hide all messages."""

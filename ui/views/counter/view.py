@@ -1,0 +1,205 @@
+"""The "Theke" tab: search and today's appointments on the left, the open customer or vehicle on the right."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QDialog, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+
+from app.changes import Changes
+from app.i18n import _
+from app.services.appointments import AppointmentDTO
+from app.services.customers import CustomerDTO
+from app.services.search import SearchHit
+from app.services.vehicles import VehicleDTO
+from ui.context import UiContext
+from ui.views.counter.customer_card import CustomerCard
+from ui.views.counter.customer_editor import CustomerEditor
+from ui.views.counter.overview import OverviewData, OverviewPage
+from ui.views.counter.quick_dialogs import HuDialog, MileageDialog
+from ui.views.counter.search_panel import SearchPanel
+from ui.views.counter.today_panel import TodayPanel
+from ui.views.counter.vehicle_card import VehicleCard
+from ui.views.counter.vehicle_editor import VehicleEditor
+
+
+def _month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
+    first = day.replace(day=1)
+    return first, (first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
+
+
+class CounterView(QWidget):
+    """The counter staff's screen for the whole day; everything reachable from the keyboard."""
+
+    PAGE_OVERVIEW, PAGE_CUSTOMER, PAGE_VEHICLE = range(3)
+
+    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.dialog: QDialog | None = None  # the editor or quick dialog currently open
+        self.search = SearchPanel(ctx)
+        self.today_panel = TodayPanel()
+        self.overview = OverviewPage()
+        self.customer_card = CustomerCard(ctx)
+        self.vehicle_card = VehicleCard(ctx)
+        self.pages = QStackedWidget()
+        self.pages.setObjectName("counterPages")
+        for page in (self.overview, self.customer_card, self.vehicle_card):
+            self.pages.addWidget(page)
+
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(12, 12, 6, 12)
+        left_layout.setSpacing(14)
+        left_layout.addWidget(self.search, 3)
+        left_layout.addWidget(self.today_panel, 2)
+        left.setMinimumWidth(320)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(left)
+        splitter.addWidget(self.pages)
+        splitter.setStretchFactor(0, 0)
+        splitter.setStretchFactor(1, 1)
+        splitter.setChildrenCollapsible(False)
+        splitter.setSizes([400, 960])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+        self.search.hit_activated.connect(self._open_hit)
+        self.search.cleared.connect(self.show_overview)
+        self.today_panel.appointment_activated.connect(self._open_appointment)
+        self.customer_card.edit_requested.connect(self.edit_customer)
+        self.customer_card.add_vehicle_requested.connect(lambda _c: self.new_vehicle())
+        self.customer_card.vehicle_activated.connect(self.open_vehicle)
+        self.customer_card.load_failed.connect(self.show_overview)
+        self.vehicle_card.edit_requested.connect(self.edit_vehicle)
+        self.vehicle_card.owner_activated.connect(self.open_customer)
+        self.vehicle_card.mileage_requested.connect(lambda v: self._open_dialog(MileageDialog(ctx, v, self)))
+        self.vehicle_card.hu_requested.connect(lambda v: self._open_dialog(HuDialog(ctx, v, self)))
+        self.vehicle_card.load_failed.connect(self.show_overview)
+        edit = QShortcut(QKeySequence("F4"), self, self.edit_current)
+        edit.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        ctx.bus.operation_did_execute.connect(self._on_changes)
+        self.setFocusProxy(self.search)
+        self.reload_today()
+
+    # --- API used by the main window -------------------------------------------------------------------
+
+    def focus_search(self) -> None:
+        """Ctrl+F / F3 / Esc: the cursor into the search box, text selected."""
+        self.search.focus()
+
+    def new_customer(self) -> CustomerEditor:
+        """Open the dialog for a new customer; on save the customer card opens."""
+        dialog = CustomerEditor(self.ctx, None, self)
+        dialog.saved.connect(lambda c: self.open_customer(c.id))
+        self._open_dialog(dialog)
+        return dialog
+
+    def new_vehicle(self) -> VehicleEditor:
+        """Open the dialog for a new vehicle, for the customer on screen if one is open."""
+        owner = None
+        customer = self.customer_card.customer
+        if self.pages.currentIndex() == self.PAGE_CUSTOMER and customer is not None:
+            owner = (customer.id, customer.display_name, _("Kundennummer {number}").format(number=customer.number))
+        dialog = VehicleEditor(self.ctx, None, owner=owner, parent=self)
+        dialog.saved.connect(lambda v: self.open_vehicle(v.id))
+        self._open_dialog(dialog)
+        return dialog
+
+    # --- navigation ------------------------------------------------------------------------------------
+
+    def show_overview(self) -> None:
+        """The start page with today's numbers."""
+        self.pages.setCurrentIndex(self.PAGE_OVERVIEW)
+
+    def open_customer(self, customer_id: int) -> None:
+        """Show the customer card."""
+        self.customer_card.load(customer_id)
+        self.pages.setCurrentIndex(self.PAGE_CUSTOMER)
+
+    def open_vehicle(self, vehicle_id: int) -> None:
+        """Show the vehicle card."""
+        self.vehicle_card.load(vehicle_id)
+        self.pages.setCurrentIndex(self.PAGE_VEHICLE)
+
+    def edit_customer(self, customer: CustomerDTO) -> CustomerEditor:
+        """Edit the customer's master data and consents."""
+        dialog = CustomerEditor(self.ctx, customer, self)
+        self._open_dialog(dialog)
+        return dialog
+
+    def edit_vehicle(self, vehicle: VehicleDTO) -> VehicleEditor:
+        """Edit the vehicle's master data."""
+        dialog = VehicleEditor(self.ctx, vehicle, parent=self)
+        self._open_dialog(dialog)
+        return dialog
+
+    def edit_current(self) -> None:
+        """F4: edit what the right side shows."""
+        page = self.pages.currentIndex()
+        if page == self.PAGE_CUSTOMER and self.customer_card.customer is not None:
+            self.edit_customer(self.customer_card.customer)
+        elif page == self.PAGE_VEHICLE and self.vehicle_card.vehicle is not None:
+            self.edit_vehicle(self.vehicle_card.vehicle)
+
+    def _open_hit(self, hit: SearchHit) -> None:
+        if hit.kind == "vehicle" and hit.vehicle_id is not None:
+            self.open_vehicle(hit.vehicle_id)
+        elif hit.customer_id is not None:
+            self.open_customer(hit.customer_id)
+
+    def _open_appointment(self, appt: AppointmentDTO) -> None:
+        if appt.vehicle_id is not None:
+            self.open_vehicle(appt.vehicle_id)
+        elif appt.customer_id is not None:
+            self.open_customer(appt.customer_id)
+
+    def _open_dialog(self, dialog: QDialog) -> None:
+        # open(), not exec(): window-modal without a nested event loop, so background results keep arriving.
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.finished.connect(lambda _result: self._dialog_closed(dialog))
+        self.dialog = dialog
+        dialog.open()
+
+    def _dialog_closed(self, dialog: QDialog) -> None:
+        if self.dialog is dialog:
+            self.dialog = None
+            self.search.setFocus()
+
+    # --- data ------------------------------------------------------------------------------------------
+
+    def reload_today(self) -> None:
+        """Load today's appointments and the overview's numbers in the background."""
+        day = self.ctx.today()
+        services = self.ctx.services
+        first, last = _month_bounds(day)
+
+        def fetch() -> OverviewData:
+            appointments = services.appointments.day(day)
+            return OverviewData(
+                workshop_name=services.settings.get().name,
+                day=day,
+                appointments=tuple(appointments),
+                hu_due_this_month=len(services.vehicles.hu_due_between(first, last)),
+                customer_count=services.customers.count(),
+            )
+
+        self.ctx.query(fetch, self._today_loaded, parent=self)
+
+    def _today_loaded(self, data: OverviewData) -> None:
+        self.today_panel.set_day(data.day, data.appointments)
+        self.overview.set_data(data)
+
+    def _on_changes(self, changes: Changes, _initiator: object) -> None:
+        if changes.customers or changes.vehicles:
+            self.search.refresh()
+            page = self.pages.currentIndex()
+            if page == self.PAGE_CUSTOMER:
+                self.customer_card.reload()
+            elif page == self.PAGE_VEHICLE:
+                self.vehicle_card.reload()
+        if changes.appointments or changes.settings or changes.customers or changes.vehicles:
+            self.reload_today()
