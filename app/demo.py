@@ -169,9 +169,9 @@ def create_demo(
     vehicle_ids = []
     for index in range(vehicles):
         customer_id, district = owners[index] if index < len(owners) else rng.choice(owners)
-        data = _vehicle(rng, customer_id, district, used, today)
+        vehicle = _vehicle(rng, customer_id, district, used, today)
         km = rng.randint(5_000, 260_000)
-        vdto, _ = services.vehicles.create(data, mileage=km, user="Demo")
+        vdto, _ = services.vehicles.create(vehicle, mileage=km, user="Demo")
         vehicle_ids.append((vdto.id, customer_id))
     booked = _book_week(services, rng, today, vehicle_ids)
     return DemoSummary(len(owners), len(vehicle_ids), booked, service_count)

@@ -19,8 +19,14 @@ ROOT = Path(__file__).resolve().parent.parent
 I18N = ROOT / "resources" / "i18n"
 PACKAGES = ("app", "ui", "drivers", "sync")
 ERROR_KEYWORDS = (
-    "WorkshopError", "ValidationError", "NotFound", "InvalidTransition", "ConflictError", "DatabaseError",
-    "DatabaseCorrupt", "DatabaseLocked",
+    "WorkshopError",
+    "ValidationError",
+    "NotFound",
+    "InvalidTransition",
+    "ConflictError",
+    "DatabaseError",
+    "DatabaseCorrupt",
+    "DatabaseLocked",
 )
 KEYWORDS: dict[str, object] = {"_": None, "N_": None, "ngettext": (1, 2)} | {k: (1,) for k in ERROR_KEYWORDS}
 LANGS = ("en",)
@@ -34,7 +40,9 @@ def extract() -> Catalog:
         if not folder.exists():
             continue
         for _filename, _lineno, message, _comments, _context in extract_from_dir(
-            folder, method_map=[("**.py", "python")], keywords=KEYWORDS  # type: ignore[arg-type]
+            folder,
+            method_map=[("**.py", "python")],
+            keywords=KEYWORDS,  # type: ignore[arg-type]
         ):
             if message and message not in ("", ()):
                 catalog.add(message)

@@ -40,8 +40,11 @@ def cmd_self_test(args: argparse.Namespace) -> int:
     if problems:
         emit(_("Selbsttest fehlgeschlagen: {problems}").format(problems="; ".join(problems)))
         return 1
-    emit(_("Selbsttest bestanden: Datenbank {path} geöffnet, Hauptfenster mit {tabs} Reitern gebaut.").format(
-        path=args.db, tabs=tabs))
+    emit(
+        _("Selbsttest bestanden: Datenbank {path} geöffnet, Hauptfenster mit {tabs} Reitern gebaut.").format(
+            path=args.db, tabs=tabs
+        )
+    )
     return 0
 
 

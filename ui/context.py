@@ -31,14 +31,25 @@ class UiContext:
         """Read something in the background and hand it to ``on_done`` on the GUI thread."""
         self.runner.run(fn, on_done, lambda exc: show_error(parent=parent, exc=exc))
 
-    def mutate(self, fn: Callable[[], Any], on_done: Callable[[Any], None] | None = None, *,
-               parent: QWidget | None = None, initiator: object = None,
-               on_error: Callable[[BaseException], None] | None = None) -> None:
+    def mutate(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None] | None = None,
+        *,
+        parent: QWidget | None = None,
+        initiator: object = None,
+        on_error: Callable[[BaseException], None] | None = None,
+    ) -> None:
         """Run a mutation; when it returns Changes (or a tuple ending in Changes) announce them on the bus."""
 
         def done(result: Any) -> None:
-            changes = result[-1] if isinstance(result, tuple) and result and isinstance(result[-1], Changes) \
-                else result if isinstance(result, Changes) else None
+            changes = (
+                result[-1]
+                if isinstance(result, tuple) and result and isinstance(result[-1], Changes)
+                else result
+                if isinstance(result, Changes)
+                else None
+            )
             if changes is not None:
                 self.bus.operation_did_execute.emit(changes, initiator)
             if on_done is not None:

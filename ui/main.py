@@ -36,8 +36,9 @@ def configure_logging() -> None:
     """A rotating log file (about 10 days) in the platform log folder; no customer data is logged."""
     folder = log_dir()
     folder.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.TimedRotatingFileHandler(folder / "carbot.log", when="midnight", backupCount=10,
-                                                        encoding="utf-8")
+    handler = logging.handlers.TimedRotatingFileHandler(
+        folder / "carbot.log", when="midnight", backupCount=10, encoding="utf-8"
+    )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
@@ -105,8 +106,14 @@ def run_gui(db_path: Path, *, demo_if_empty: bool = False, lang: str | None = No
         window.show()
         if os.environ.get(STARTUP_PROBE_ENV):
             # Benchmarks: report the time to the first shown window, then quit.
-            QTimer.singleShot(0, lambda: (sys.stdout.write(f"shown {time.perf_counter() - started:.4f}\n"),
-                                          sys.stdout.flush(), app.quit()))
+            QTimer.singleShot(
+                0,
+                lambda: (
+                    sys.stdout.write(f"shown {time.perf_counter() - started:.4f}\n"),
+                    sys.stdout.flush(),
+                    app.quit(),
+                ),
+            )
         code = app.exec()
     finally:
         services.close()

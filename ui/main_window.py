@@ -44,16 +44,37 @@ class MainWindow(QMainWindow):
         self.settings = SettingsView(ctx)
         self.tabs.addTab(self.counter, _("Theke"))
         self.tabs.addTab(self.calendar, _("Termine"))
-        self.tabs.addTab(EmptyState(_("Diagnose"), _(
-            "Hier liest die Werkstatt bald Fehlerspeicher, Freeze-Frame und Live-Daten über einen "
-            "OBD-II-Adapter (ELM327) aus – mit deutschen Fehlertexten und Aufzeichnung zum Auftrag. "
-            "Diese Funktion ist in dieser Version noch nicht enthalten.")), _("Diagnose"))
-        self.tabs.addTab(EmptyState(_("Chat"), _(
-            "Hier erscheinen bald die Chats aus dem Website-Widget der Werkstatt, mit Übernahme durch die "
-            "Theke. Diese Funktion ist in dieser Version noch nicht enthalten.")), _("Chat"))
-        self.tabs.addTab(EmptyState(_("Berichte"), _(
-            "Umsatz, Auslastung und offene Posten erscheinen hier, sobald Rechnungen geschrieben werden. "
-            "Bis dahin gibt es keine Zahlen – und wir zeigen keine erfundenen.")), _("Berichte"))
+        self.tabs.addTab(
+            EmptyState(
+                _("Diagnose"),
+                _(
+                    "Hier liest die Werkstatt bald Fehlerspeicher, Freeze-Frame und Live-Daten über einen "
+                    "OBD-II-Adapter (ELM327) aus – mit deutschen Fehlertexten und Aufzeichnung zum Auftrag. "
+                    "Diese Funktion ist in dieser Version noch nicht enthalten."
+                ),
+            ),
+            _("Diagnose"),
+        )
+        self.tabs.addTab(
+            EmptyState(
+                _("Chat"),
+                _(
+                    "Hier erscheinen bald die Chats aus dem Website-Widget der Werkstatt, mit Übernahme durch die "
+                    "Theke. Diese Funktion ist in dieser Version noch nicht enthalten."
+                ),
+            ),
+            _("Chat"),
+        )
+        self.tabs.addTab(
+            EmptyState(
+                _("Berichte"),
+                _(
+                    "Umsatz, Auslastung und offene Posten erscheinen hier, sobald Rechnungen geschrieben werden. "
+                    "Bis dahin gibt es keine Zahlen – und wir zeigen keine erfundenen."
+                ),
+            ),
+            _("Berichte"),
+        )
         self.tabs.addTab(self.settings, _("Einstellungen"))
         self.setCentralWidget(self.tabs)
         self._build_menu()
@@ -84,8 +105,13 @@ class MainWindow(QMainWindow):
         self._action(_("Suchen"), "F3", self._focus_search)
         view_menu = bar.addMenu(_("&Ansicht"))
         for index in range(self.tabs.count()):
-            view_menu.addAction(self._action(self.tabs.tabText(index), f"Ctrl+{index + 1}",
-                                             lambda _checked=False, i=index: self.tabs.setCurrentIndex(i)))
+            view_menu.addAction(
+                self._action(
+                    self.tabs.tabText(index),
+                    f"Ctrl+{index + 1}",
+                    lambda _checked=False, i=index: self.tabs.setCurrentIndex(i),
+                )
+            )
         view_menu.addSeparator()
         view_menu.addAction(self._action(_("Aktualisieren"), "F5", self._refresh))
         help_menu = bar.addMenu(_("&Hilfe"))
@@ -120,12 +146,18 @@ class MainWindow(QMainWindow):
         from app.changes import Changes
 
         self.ctx.bus.operation_did_execute.emit(
-            Changes(customers=True, vehicles=True, catalog=True, appointments=True, settings=True), None)
+            Changes(customers=True, vehicles=True, catalog=True, appointments=True, settings=True), None
+        )
 
     def _about(self) -> None:
-        QMessageBox.about(self, _("Über CarBot Werkstatt"), _(
-            "CarBot Werkstatt {version}\nWerkstatt-Software für die Theke – offline, deutsch, GoBD-bewusst.\n"
-            "Lizenz: GPL-2.0-or-later").format(version=__version__))
+        QMessageBox.about(
+            self,
+            _("Über CarBot Werkstatt"),
+            _(
+                "CarBot Werkstatt {version}\nWerkstatt-Software für die Theke – offline, deutsch, GoBD-bewusst.\n"
+                "Lizenz: GPL-2.0-or-later"
+            ).format(version=__version__),
+        )
 
     def closeEvent(self, event: QCloseEvent) -> None:
         """Remember the geometry; wait for background work."""

@@ -26,8 +26,9 @@ class TaskRunner(QObject):
     finished = Signal(object, object, object)  # future, on_done, on_error
     busy_changed = Signal(bool)
 
-    def __init__(self, parent: QObject | None = None, *, synchronous: bool = False,
-                 default_error: ErrorCallback | None = None) -> None:
+    def __init__(
+        self, parent: QObject | None = None, *, synchronous: bool = False, default_error: ErrorCallback | None = None
+    ) -> None:
         super().__init__(parent)
         self._synchronous = synchronous
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="carbot-db")
@@ -36,8 +37,14 @@ class TaskRunner(QObject):
         self._default_error = default_error
         self.finished.connect(self._deliver)
 
-    def run(self, fn: Callable[[], Any], on_done: Callback | None = None, on_error: ErrorCallback | None = None,
-            *, uses_db: bool = True) -> Future[Any]:
+    def run(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callback | None = None,
+        on_error: ErrorCallback | None = None,
+        *,
+        uses_db: bool = True,
+    ) -> Future[Any]:
         """Run ``fn`` in the background; callbacks run on the GUI thread."""
         self._pending += 1
         if self._pending == 1:

@@ -7,9 +7,17 @@ import pytest
 from app.errors import NotFound, ValidationError
 from app.services.customers import ConsentChange, CustomerInput, CustomerService, validate_customer
 
-ANNA = CustomerInput(kind="private", salutation="Frau", first_name="Anna", last_name="Müller",
-                     street="Hauptstraße 1", postcode="80331", city="München", email="anna@mail.example",
-                     phone="089 123456")
+ANNA = CustomerInput(
+    kind="private",
+    salutation="Frau",
+    first_name="Anna",
+    last_name="Müller",
+    street="Hauptstraße 1",
+    postcode="80331",
+    city="München",
+    email="anna@mail.example",
+    phone="089 123456",
+)
 
 
 def test_create_private_customer_gets_a_number(db) -> None:  # type: ignore[no-untyped-def]
@@ -26,8 +34,9 @@ def test_create_private_customer_gets_a_number(db) -> None:  # type: ignore[no-u
 
 def test_business_customer_needs_company_and_valid_vat_id(db) -> None:  # type: ignore[no-untyped-def]
     service = CustomerService(db)
-    data = CustomerInput(kind="business", company="Elektro Brandl GmbH", vat_id="DE 136 695 976",
-                         postcode="85354", city="Freising")
+    data = CustomerInput(
+        kind="business", company="Elektro Brandl GmbH", vat_id="DE 136 695 976", postcode="85354", city="Freising"
+    )
     dto, _ = service.create(data)
     assert dto.data.vat_id == "DE136695976"
     assert dto.display_name == "Elektro Brandl GmbH"
@@ -37,8 +46,9 @@ def test_business_customer_needs_company_and_valid_vat_id(db) -> None:  # type: 
 
 
 def test_every_problem_is_reported_for_inline_display() -> None:
-    data = CustomerInput(kind="private", last_name="", postcode="8033", email="anna(at)mail", phone="abc",
-                         vat_id="DE123")
+    data = CustomerInput(
+        kind="private", last_name="", postcode="8033", email="anna(at)mail", phone="abc", vat_id="DE123"
+    )
     _, errors = validate_customer(data)
     fields = {e.field for e in errors}
     assert {"last_name", "postcode", "email", "phone", "vat_id"} <= fields

@@ -14,11 +14,16 @@ def _seed(db) -> None:  # type: ignore[no-untyped-def]
         firm = Customer(number="K10002", kind="business", company="Elektro Brandl GmbH", city="Freising")
         s.add_all([anna, firm])
         s.flush()
-        s.add_all([
-            Vehicle(customer_id=anna.id, plate="M-AB 123", vin="WVWZZZ1KZAW123456", make="Volkswagen", model="Golf"),
-            Vehicle(customer_id=firm.id, plate="FS-XY 9", vin="WDD2050041R654321", make="Mercedes-Benz",
-                    model="C 220 d"),
-        ])
+        s.add_all(
+            [
+                Vehicle(
+                    customer_id=anna.id, plate="M-AB 123", vin="WVWZZZ1KZAW123456", make="Volkswagen", model="Golf"
+                ),
+                Vehicle(
+                    customer_id=firm.id, plate="FS-XY 9", vin="WDD2050041R654321", make="Mercedes-Benz", model="C 220 d"
+                ),
+            ]
+        )
 
 
 def test_query_building() -> None:

@@ -20,8 +20,13 @@ def test_defaults_on_a_new_database(db) -> None:  # type: ignore[no-untyped-def]
 def test_update_validates_and_normalises(db) -> None:  # type: ignore[no-untyped-def]
     service = SettingsService(db)
     settings, changes = service.update(
-        name="Kfz Huber", iban="DE89 3704 0044 0532 0130 00", vat_id="DE136695976", labour_rate_net="118,50",
-        aw_per_hour="12", tax_number="181/815/08155", bundesland="by",
+        name="Kfz Huber",
+        iban="DE89 3704 0044 0532 0130 00",
+        vat_id="DE136695976",
+        labour_rate_net="118,50",
+        aw_per_hour="12",
+        tax_number="181/815/08155",
+        bundesland="by",
     )
     assert changes.settings
     assert settings.iban == "DE89370400440532013000"

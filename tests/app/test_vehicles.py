@@ -23,8 +23,13 @@ def owner(db) -> int:  # type: ignore[no-untyped-def]
 def test_create_normalises_and_decodes(db, owner) -> None:  # type: ignore[no-untyped-def]
     service = VehicleService(db, today=TODAY)
     dto, changes = service.create(
-        VehicleInput(customer_id=owner, vin="wvwzzz1kzaw123456", plate="m ab 123", model="Golf",
-                     first_registration=dt.date(2024, 5, 10)),
+        VehicleInput(
+            customer_id=owner,
+            vin="wvwzzz1kzaw123456",
+            plate="m ab 123",
+            model="Golf",
+            first_registration=dt.date(2024, 5, 10),
+        ),
         mileage=12_345,
     )
     assert changes.vehicles
@@ -41,7 +46,8 @@ def test_create_normalises_and_decodes(db, owner) -> None:  # type: ignore[no-un
 
 def test_old_car_without_sticker_month_has_unknown_hu(db, owner) -> None:  # type: ignore[no-untyped-def]
     dto, _ = VehicleService(db, today=TODAY).create(
-        VehicleInput(customer_id=owner, plate="M-XY 1", first_registration=dt.date(2012, 3, 1)))
+        VehicleInput(customer_id=owner, plate="M-XY 1", first_registration=dt.date(2012, 3, 1))
+    )
     assert dto.data.hu_due is None
     assert dto.hu_status is HuStatus.UNKNOWN
 
@@ -50,8 +56,11 @@ def test_every_bad_field_is_named(db, owner) -> None:  # type: ignore[no-untyped
     from app.services.vehicles import validate_vehicle
 
     _, errors = validate_vehicle(
-        VehicleInput(vin="WVWZZZ1KZAW12345O", plate="MAB123", hsn="12", tsn="1",
-                     first_registration=dt.date(2030, 1, 1)), TODAY)
+        VehicleInput(
+            vin="WVWZZZ1KZAW12345O", plate="MAB123", hsn="12", tsn="1", first_registration=dt.date(2030, 1, 1)
+        ),
+        TODAY,
+    )
     assert {e.field for e in errors} >= {"vin", "plate", "hsn", "tsn", "first_registration"}
     with pytest.raises(ValidationError):
         VehicleService(db, today=TODAY).create(VehicleInput(customer_id=owner))

@@ -68,13 +68,29 @@ def test_customers_search_json(db_path: Path, capsys: pytest.CaptureFixture[str]
 def test_appointments_export_ics(db_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     services = Services.open(db_path)
     bay = services.settings.add_bay("Bühne 1")
-    services.appointments.book(AppointmentInput(start=dt.datetime(2026, 11, 30, 9, 0),
-                                                end=dt.datetime(2026, 11, 30, 10, 0), bay_id=bay.id,
-                                                title="Ölwechsel"))
+    services.appointments.book(
+        AppointmentInput(
+            start=dt.datetime(2026, 11, 30, 9, 0),
+            end=dt.datetime(2026, 11, 30, 10, 0),
+            bay_id=bay.id,
+            title="Ölwechsel",
+        )
+    )
     services.close()
     ics = tmp_path / "termine.ics"
-    code, _, _ = run(capsys, "--db", str(db_path), "appointments", "export", "--ics", str(ics),
-                     "--from", "2026-11-01", "--to", "2026-12-31")
+    code, _, _ = run(
+        capsys,
+        "--db",
+        str(db_path),
+        "appointments",
+        "export",
+        "--ics",
+        str(ics),
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-12-31",
+    )
     assert code == 0
     events = [c for c in Calendar.from_ical(ics.read_bytes()).walk("VEVENT")]
     assert len(events) == 1 and "Ölwechsel" in str(events[0]["SUMMARY"])

@@ -19,25 +19,47 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_bundle_builds_and_runs(tmp_path: Path) -> None:
     dist, work = tmp_path / "dist", tmp_path / "build"
     subprocess.run(
-        [sys.executable, "-m", "PyInstaller", "--noconfirm", "--distpath", str(dist), "--workpath", str(work),
-         str(ROOT / "installer" / "carbot.spec")],
-        check=True, cwd=ROOT, capture_output=True, timeout=900,
+        [
+            sys.executable,
+            "-m",
+            "PyInstaller",
+            "--noconfirm",
+            "--distpath",
+            str(dist),
+            "--workpath",
+            str(work),
+            str(ROOT / "installer" / "carbot.spec"),
+        ],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=900,
     )
     exe = dist / f"carbot-{__version__}" / "carbot"
     assert exe.exists()
-    env = os.environ | {"QT_QPA_PLATFORM": "offscreen", "CARBOT_DATA_DIR": str(tmp_path / "data"),
-                        "CARBOT_LOG_DIR": str(tmp_path / "log")}
-    version = subprocess.run([str(exe), "--version"], env=env, capture_output=True, text=True, timeout=120)
+    env = os.environ | {
+        "QT_QPA_PLATFORM": "offscreen",
+        "CARBOT_DATA_DIR": str(tmp_path / "data"),
+        "CARBOT_LOG_DIR": str(tmp_path / "log"),
+    }
+    version = subprocess.run([str(exe), "--version"], env=env, capture_output=True, text=True, timeout=120, check=False)
     assert version.returncode == 0, version.stderr
     assert __version__ in version.stdout
     db = tmp_path / "data" / "bundle.db"
-    test = subprocess.run([str(exe), "--db", str(db), "self-test"], env=env, capture_output=True, text=True,
-                          timeout=180)
+    test = subprocess.run(
+        [str(exe), "--db", str(db), "self-test"], env=env, capture_output=True, text=True, timeout=180, check=False
+    )
     assert test.returncode == 0, test.stdout + test.stderr
     assert "Selbsttest bestanden" in test.stdout
     # the bundle migrated the new database with the shipped Alembic scripts
-    demo = subprocess.run([str(exe), "--db", str(db), "settings", "show", "--json"], env=env, capture_output=True,
-                          text=True, timeout=120)
+    demo = subprocess.run(
+        [str(exe), "--db", str(db), "settings", "show", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert demo.returncode == 0 and '"aw_per_hour": 10' in demo.stdout
     # the test-only emulator and the hosted API never enter the desktop bundle
     internal = dist / f"carbot-{__version__}" / "_internal"

@@ -61,6 +61,7 @@ class CustomerCard(QWidget):
         self.name.setObjectName("customerName")
         self.name.setStyleSheet("font-size: 20pt; font-weight: 600; color: #263238;")
         self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.name.setWordWrap(True)  # long company names must not widen the window
         self.number = QLabel("")
         self.number.setStyleSheet(f"font-size: 11pt; color: {SECONDARY_TEXT};")
         self.edit_button = QPushButton(_("Bearbeiten"))
@@ -252,8 +253,6 @@ class CustomerCard(QWidget):
                 self.table.setItem(row, column, item)
         self.table.setVisible(bool(vehicles))
         self.no_vehicles.setVisible(not vehicles)
-        if vehicles:
-            self.table.selectRow(0)
 
     def _open_vehicle(self, row: int) -> None:
         if 0 <= row < len(self.vehicles):

@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDate, Signal
-from PySide6.QtWidgets import QCheckBox, QDateEdit, QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtCore import QDate
+from PySide6.QtWidgets import QCheckBox, QDateEdit, QLabel, QLineEdit, QWidget
 
 from app import formatting
 from app.errors import ValidationError
 from app.i18n import _
 from app.services.vehicles import VehicleDTO
 from ui.context import UiContext
-from ui.errors import show_error
+from ui.views.counter.editor_base import EditorDialog
 from ui.views.counter.style import SECONDARY_TEXT, km
-from ui.widgets.form import ValidatedForm
 
 
 def _date_edit(value: QDate) -> QDateEdit:
@@ -22,55 +21,25 @@ def _date_edit(value: QDate) -> QDateEdit:
     return edit
 
 
-class _QuickDialog(QDialog):
-    """A short form with Speichern/Abbrechen; Enter saves, Esc cancels, errors appear inline."""
-
-    saved = Signal(object)  # VehicleDTO
-
-    def __init__(self, ctx: UiContext, vehicle: VehicleDTO, title: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.ctx = ctx
-        self.vehicle = vehicle
-        self.setWindowTitle(title)
-        self.setMinimumWidth(420)
-        self.form = ValidatedForm()
-        self.intro = QLabel(vehicle.title)
-        self.intro.setStyleSheet("font-size: 12pt; font-weight: 600;")
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.button(QDialogButtonBox.StandardButton.Save).setText(_("Speichern"))
-        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setText(_("Abbrechen"))
-        self.buttons.accepted.connect(self.save)
-        self.buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.intro)
-        layout.addLayout(self.form)
-        layout.addWidget(self.buttons)
-
-    def save(self) -> None:
-        """Check and store; overridden."""
-        raise NotImplementedError
-
-    def _store(self, fn: object) -> None:
-        def done(result: object) -> None:
-            self.saved.emit(result[0] if isinstance(result, tuple) else result)
-            self.accept()
-
-        def failed(exc: BaseException) -> None:
-            if not (isinstance(exc, ValidationError) and self.form.show_error(exc.field, exc.message)):
-                show_error(parent=self, exc=exc)
-
-        self.ctx.mutate(fn, done, parent=self, initiator=self, on_error=failed)  # type: ignore[arg-type]
+def _heading(vehicle: VehicleDTO) -> QLabel:
+    label = QLabel(vehicle.title)
+    label.setStyleSheet("font-size: 12pt; font-weight: 600;")
+    return label
 
 
-class MileageDialog(_QuickDialog):
+class MileageDialog(EditorDialog):
     """Record an odometer reading; a lower one only with "Tachotausch"."""
 
     def __init__(self, ctx: UiContext, vehicle: VehicleDTO, parent: QWidget | None = None) -> None:
-        super().__init__(ctx, vehicle, _("Kilometerstand erfassen"), parent)
+        super().__init__(ctx, _("Kilometerstand erfassen"), parent)
+        self.setMinimumWidth(460)
+        self.vehicle = vehicle
         self.km = QLineEdit()
         self.km.setPlaceholderText(_("z. B. 123.456"))
         self.date = _date_edit(QDate(ctx.today()))
+        self.date.setMaximumDate(QDate(ctx.today()))
         self.tacho = QCheckBox(_("Tachotausch (niedrigerer Stand zulässig)"))
+        self.form.addRow(_heading(vehicle))
         self.form.add("mileage", _("Kilometerstand"), self.km)
         self.form.add("date", _("Abgelesen am"), self.date)
         self.form.add("allow_lower", "", self.tacho)
@@ -78,33 +47,38 @@ class MileageDialog(_QuickDialog):
             last = QLabel(_("Zuletzt erfasst: {km}").format(km=km(vehicle.last_mileage)))
             last.setStyleSheet(f"color: {SECONDARY_TEXT};")
             self.form.addRow("", last)
+        self.clear_errors_on_edit()
         self.km.setFocus()
 
     def save(self) -> None:
-        """Validate the number here, the sequence in the service."""
+        """Check the number and the sequence (pure rules), then store."""
         from app import vehicle_rules
 
-        self.form.clear_errors()
+        self.clear_problems()
+        allow_lower = self.tacho.isChecked()
         try:
             value = vehicle_rules.validate_mileage(self.km.text())
-            vehicle_rules.check_mileage_sequence(self.vehicle.last_mileage, value, allow_lower=self.tacho.isChecked())
+            vehicle_rules.check_mileage_sequence(self.vehicle.last_mileage, value, allow_lower=allow_lower)
         except ValidationError as exc:
-            self.form.show_error("mileage", exc.message)
+            self.show_problems([("mileage", exc.message)])
             return
         vehicles, vehicle_id = self.ctx.services.vehicles, self.vehicle.id
-        date, allow_lower = self.date.date().toPython(), self.tacho.isChecked()
-        self._store(lambda: vehicles.record_mileage(vehicle_id, value, date=date, allow_lower=allow_lower))
+        date = self.date.date().toPython()
+        self.store(lambda: vehicles.record_mileage(vehicle_id, value, date=date, allow_lower=allow_lower))
 
 
-class HuDialog(_QuickDialog):
+class HuDialog(EditorDialog):
     """Enter a passed HU/AU: the next one is due 24 months after the inspection month."""
 
     def __init__(self, ctx: UiContext, vehicle: VehicleDTO, parent: QWidget | None = None) -> None:
-        super().__init__(ctx, vehicle, _("HU/AU eintragen"), parent)
+        super().__init__(ctx, _("HU/AU eintragen"), parent)
+        self.setMinimumWidth(460)
+        self.vehicle = vehicle
         self.date = _date_edit(QDate(ctx.today()))
         self.date.setMaximumDate(QDate(ctx.today()))
         self.next_due = QLabel("")
         self.next_due.setStyleSheet(f"color: {SECONDARY_TEXT};")
+        self.form.addRow(_heading(vehicle))
         self.form.add("inspection_date", _("HU/AU bestanden am"), self.date)
         self.form.addRow("", self.next_due)
         self.date.dateChanged.connect(self._update_hint)
@@ -123,7 +97,6 @@ class HuDialog(_QuickDialog):
         when = self.date.date().toPython()
 
         def record() -> object:
-            user = settings.get().current_user
-            return vehicles.record_hu(vehicle_id, when, user=user)
+            return vehicles.record_hu(vehicle_id, when, user=settings.get().current_user)
 
-        self._store(record)
+        self.store(record)

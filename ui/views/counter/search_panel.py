@@ -25,6 +25,7 @@ class SearchPanel(QWidget):
 
     hit_activated = Signal(object)  # SearchHit
     cleared = Signal()  # Esc in an empty search box: back to the overview
+    results_changed = Signal(bool)  # whether the result list is shown (the view gives it room)
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -62,6 +63,8 @@ class SearchPanel(QWidget):
         layout.addWidget(self.edit)
         layout.addWidget(self.hint)
         layout.addWidget(self.list, 1)
+        layout.addStretch(0)
+        self.list.hide()
         self.setFocusProxy(self.edit)
 
     # --- public -------------------------------------------------------------------------------------
@@ -111,6 +114,8 @@ class SearchPanel(QWidget):
         if generation != self._generation:
             return
         self.model.set_rows(hits)
+        self.list.setVisible(bool(hits))
+        self.results_changed.emit(bool(hits))
         if hits:
             self.list.setCurrentIndex(self.model.index(0, 0))
             self.hint.setVisible(False)

@@ -53,7 +53,7 @@ class TodayPanel(QWidget):
 
     def set_day(self, day: dt.date, appointments: Sequence[AppointmentDTO]) -> None:
         """Show ``appointments`` of ``day`` (already sorted by start)."""
-        self.title.setText(_("Heute, {date}").format(date=formatting.date(day, "EEEE, d. MMMM")))
+        self.title.setText(_("Heute, {date}").format(date=formatting.date(day, "EEEE, dd.MM.")))
         self.model.set_rows(appointments)
         self.count.setText(ngettext("{n} Termin", "{n} Termine", len(appointments)).format(n=len(appointments)))
         self.list.setVisible(bool(appointments))
