@@ -11,12 +11,18 @@ config = context.config
 connection = config.attributes.get("connection")
 
 
+def _include(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Keep autogenerate away from the FTS5 search index (raw SQL, maintained by triggers)."""
+    return not (type_ == "table" and name is not None and name.startswith("search_index"))
+
+
 def _run(conn: object) -> None:
     context.configure(
         connection=conn,  # type: ignore[arg-type]
         target_metadata=Base.metadata,
         render_as_batch=True,
         compare_type=True,
+        include_object=_include,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -40,6 +40,15 @@ class Workshop(Timestamped, Base):
     opening_hours: Mapped[str] = mapped_column(Text, default="{}")
     slot_minutes: Mapped[int] = mapped_column(Integer, default=15)
     current_user: Mapped[str] = mapped_column(String(80), default="Theke")
+    # Invoicing (issue 3)
+    kleinunternehmer: Mapped[bool] = mapped_column(Boolean, default=False)
+    previous_year_turnover: Mapped[Decimal] = mapped_column(Numeric(12, 2), default=Decimal("0.00"))
+    estimate_overrun_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2), default=Decimal("15.00"))
+    payment_terms_days: Mapped[int] = mapped_column(Integer, default=14)
+    accent_color: Mapped[str] = mapped_column(String(7), default="#1f4e79")
+    logo_path: Mapped[str] = mapped_column(String(260), default="")
+    reminder_fee_1: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal("0.00"))
+    reminder_fee_2: Mapped[Decimal] = mapped_column(Numeric(8, 2), default=Decimal("5.00"))
 
 
 class Bay(Base):

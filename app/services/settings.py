@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, fields
 from decimal import Decimal
 from typing import Any
@@ -44,6 +45,14 @@ class WorkshopSettings:
     opening_hours: str
     slot_minutes: int
     current_user: str
+    kleinunternehmer: bool
+    previous_year_turnover: Decimal
+    estimate_overrun_percent: Decimal
+    payment_terms_days: int
+    accent_color: str
+    logo_path: str
+    reminder_fee_1: Decimal
+    reminder_fee_2: Decimal
 
     @property
     def aw_price(self) -> Decimal:
@@ -123,6 +132,42 @@ def _slot_minutes(value: Any) -> int:
     return number
 
 
+def _amount(value: Any, *, field: str, label: str, maximum: Decimal = Decimal("99999999")) -> Decimal:
+    try:
+        amount = parse_decimal(value)
+    except ValueError as exc:
+        raise ValidationError("„{label}“: „{value}“ ist keine Zahl.", field=field, label=label, value=value) from exc
+    if amount < 0 or amount > maximum or decimal_places(amount) > 2:
+        raise ValidationError(
+            "„{label}“ muss zwischen 0 und {maximum} liegen (höchstens 2 Nachkommastellen).",
+            field=field,
+            label=label,
+            maximum=maximum,
+        )
+    return round_money(amount)
+
+
+def _flag(value: Any) -> bool:
+    return str(value).strip().lower() in ("1", "true", "ja", "yes", "wahr", "on")
+
+
+def _days(value: Any) -> int:
+    try:
+        days = int(str(value).strip())
+    except ValueError:
+        days = -1
+    if not 0 <= days <= 120:
+        raise ValidationError("Das Zahlungsziel muss 0 bis 120 Tage sein.", field="payment_terms_days")
+    return days
+
+
+def _color(value: Any) -> str:
+    text = str(value).strip()
+    if not re.fullmatch(r"#[0-9a-fA-F]{6}", text):
+        raise ValidationError("Die Farbe muss als #RRGGBB angegeben werden, z. B. #1f4e79.", field="accent_color")
+    return text.lower()
+
+
 def _clean(key: str, value: Any, current: dict[str, Any]) -> Any:
     """Validate one setting; ``current`` has the other (new) values for cross-field rules."""
     text = "" if value is None else str(value)
@@ -141,6 +186,15 @@ def _clean(key: str, value: Any, current: dict[str, Any]) -> Any:
         "bundesland": lambda: _bundesland(value),
         "opening_hours": lambda: parse_opening_hours(text).to_json(),
         "slot_minutes": lambda: _slot_minutes(value),
+        "kleinunternehmer": lambda: _flag(value),
+        "previous_year_turnover": lambda: _amount(value, field=key, label="Vorjahresumsatz"),
+        "estimate_overrun_percent": lambda: _amount(
+            value, field=key, label="Toleranz für KVA-Überschreitung (%)", maximum=Decimal("100")
+        ),
+        "payment_terms_days": lambda: _days(value),
+        "accent_color": lambda: _color(value),
+        "reminder_fee_1": lambda: _amount(value, field=key, label="Mahngebühr 1. Mahnung", maximum=Decimal("100")),
+        "reminder_fee_2": lambda: _amount(value, field=key, label="Mahngebühr 2. Mahnung", maximum=Decimal("100")),
     }
     if key not in SETTING_KEYS:
         raise ValidationError(

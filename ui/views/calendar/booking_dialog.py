@@ -30,9 +30,17 @@ class BookingDialog(QDialog):
 
     saved = Signal(object)  # AppointmentDTO as stored now
 
-    def __init__(self, ctx: UiContext, *, start: dt.datetime, bay_id: int | None = None,
-                 appointment: AppointmentDTO | None = None, duration_minutes: int | None = None,
-                 now: Callable[[], dt.datetime] = dt.datetime.now, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        ctx: UiContext,
+        *,
+        start: dt.datetime,
+        bay_id: int | None = None,
+        appointment: AppointmentDTO | None = None,
+        duration_minutes: int | None = None,
+        now: Callable[[], dt.datetime] = dt.datetime.now,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.ctx, self.appointment, self.now = ctx, appointment, now
         self.setWindowTitle(_("Termin bearbeiten") if appointment else _("Neuer Termin"))
@@ -44,8 +52,9 @@ class BookingDialog(QDialog):
         layout.addWidget(heading)
         if appointment is not None:
             layout.addWidget(_status_badge(appointment.status))
-        self.form = BookingForm(ctx, start=start, bay_id=bay_id, appointment=appointment,
-                                duration_minutes=duration_minutes)
+        self.form = BookingForm(
+            ctx, start=start, bay_id=bay_id, appointment=appointment, duration_minutes=duration_minutes
+        )
         self.form.next_free.clicked.connect(self.find_next_free)
         layout.addWidget(self.form)
         self.hint = QLabel()
@@ -120,8 +129,11 @@ class BookingDialog(QDialog):
             return
         appt_id, start, end = self.appointment.id, form.start(), form.end()
         bay_id, mechanic_id = form.bay.currentData(), form.mechanic.currentData()
-        self._run(lambda: appointments.move(appt_id, start=start, end=end, bay_id=bay_id,
-                                            mechanic_id=mechanic_id, force=force))
+        self._run(
+            lambda: appointments.move(
+                appt_id, start=start, end=end, bay_id=bay_id, mechanic_id=mechanic_id, force=force
+            )
+        )
 
     def change_status(self, status: str) -> None:
         """Confirm, finish, mark as no-show or cancel (asking for a reason first)."""
@@ -147,19 +159,35 @@ class BookingDialog(QDialog):
         bay_id, mechanic_id = self.form.bay.currentData(), self.form.mechanic.currentData()
         appointments = self.ctx.services.appointments
         self._clear_messages()
-        self.ctx.query(lambda: appointments.free_slots(
-            date_from=earliest.date(), days=FREE_SLOT_DAYS, duration=duration, bay_id=bay_id,
-            mechanic_id=mechanic_id, limit=1, earliest=earliest), self._take_slot, parent=self)
+        self.ctx.query(
+            lambda: appointments.free_slots(
+                date_from=earliest.date(),
+                days=FREE_SLOT_DAYS,
+                duration=duration,
+                bay_id=bay_id,
+                mechanic_id=mechanic_id,
+                limit=1,
+                earliest=earliest,
+            ),
+            self._take_slot,
+            parent=self,
+        )
 
     def _take_slot(self, slots: list[Slot]) -> None:
         if not slots:
-            self.show_error(_("Kein freier Termin in den nächsten {days} Tagen – bitte Dauer, Bühne oder Monteur "
-                              "ändern.").format(days=FREE_SLOT_DAYS))
+            self.show_error(
+                _("Kein freier Termin in den nächsten {days} Tagen – bitte Dauer, Bühne oder Monteur ändern.").format(
+                    days=FREE_SLOT_DAYS
+                )
+            )
             return
         slot = slots[0]
         self.form.set_slot(slot)
-        self.show_hint(_("Nächster freier Termin: {day}, {time} Uhr auf „{bay}“.").format(
-            day=f"{slot.start:%d.%m.%Y}", time=style.hhmm(slot.start), bay=slot.bay_name))
+        self.show_hint(
+            _("Nächster freier Termin: {day}, {time} Uhr auf „{bay}“.").format(
+                day=f"{slot.start:%d.%m.%Y}", time=style.hhmm(slot.start), bay=slot.bay_name
+            )
+        )
 
     def _run(self, work: Callable[[], AppointmentResult]) -> None:
         self._set_busy(True)
@@ -220,6 +248,8 @@ def ask_cancel_reason(parent: QWidget) -> str | None:
 def _status_badge(status: str) -> QLabel:
     fill, border, _text = style.status_colours(status)
     badge = QLabel(_("Status: {status}").format(status=style.status_name(status)))
-    badge.setStyleSheet(f"QLabel {{ background: {fill.name()}; border-left: 5px solid {border.name()};"
-                        " padding: 4px 8px; font-weight: 600; }")
+    badge.setStyleSheet(
+        f"QLabel {{ background: {fill.name()}; border-left: 5px solid {border.name()};"
+        " padding: 4px 8px; font-weight: 600; }"
+    )
     return badge

@@ -29,17 +29,33 @@ from ui.views.calendar import style
 from ui.views.calendar.pickers import DurationSpin, ServicesPicker, SlotTimeEdit, SuggestField
 
 # Service error fields → the form row that shows them.
-FIELD_ROWS = {"start": "start", "end": "end", "duration": "end", "bay_id": "bay_id", "mechanic_id": "mechanic_id",
-              "title": "title", "customer_id": "customer", "vehicle_id": "customer", "notes": "notes",
-              "service_ids": "service_ids"}
+FIELD_ROWS = {
+    "start": "start",
+    "end": "end",
+    "duration": "end",
+    "bay_id": "bay_id",
+    "mechanic_id": "mechanic_id",
+    "title": "title",
+    "customer_id": "customer",
+    "vehicle_id": "customer",
+    "notes": "notes",
+    "service_ids": "service_ids",
+}
 
 
 class BookingForm(QWidget):
     """The form rows; ``appointment`` given → customer, services, title and notes are shown read-only."""
 
-    def __init__(self, ctx: UiContext, *, start: dt.datetime, bay_id: int | None,
-                 appointment: AppointmentDTO | None, duration_minutes: int | None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        ctx: UiContext,
+        *,
+        start: dt.datetime,
+        bay_id: int | None,
+        appointment: AppointmentDTO | None,
+        duration_minutes: int | None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.ctx, self.appointment = ctx, appointment
         self.customer_id = appointment.customer_id if appointment else None
@@ -57,8 +73,12 @@ class BookingForm(QWidget):
         self._build_time_rows(start, duration_minutes)
         self._build_resource_rows()
         self.force = QCheckBox(_("außerhalb der Öffnungszeiten buchen"))
-        self.force.setToolTip(_("Auch an Feiertagen oder nach Feierabend – z. B. eine vereinbarte "
-                                "Samstagsreparatur. Überschneidungen bleiben verboten."))
+        self.force.setToolTip(
+            _(
+                "Auch an Feiertagen oder nach Feierabend – z. B. eine vereinbarte "
+                "Samstagsreparatur. Überschneidungen bleiben verboten."
+            )
+        )
         self.form.addRow("", self.force)
         self._load_resources()
 
@@ -107,6 +127,7 @@ class BookingForm(QWidget):
 
     def _build_time_rows(self, start: dt.datetime, duration_minutes: int | None) -> None:
         self.date_edit = QDateEdit(QDate(start.year, start.month, start.day))
+        self.date_edit.setLocale(style.qt_locale())
         self.date_edit.setCalendarPopup(True)
         self.date_edit.setDisplayFormat("ddd dd.MM.yyyy")
         self.time_edit = SlotTimeEdit()
@@ -114,8 +135,9 @@ class BookingForm(QWidget):
         self.next_free = QPushButton(_("Nächster freier Termin"))
         self.next_free.setAutoDefault(False)
         self.next_free.setToolTip(_("Sucht ab dem eingestellten Beginn die erste freie Zeit passender Dauer"))
-        self._row("start", _("Beginn:"), _hbox(self.date_edit, self.time_edit, self.next_free),
-                  self.date_edit, self.time_edit)
+        self._row(
+            "start", _("Beginn:"), _hbox(self.date_edit, self.time_edit, self.next_free), self.date_edit, self.time_edit
+        )
         self.duration = DurationSpin()
         appt = self.appointment
         minutes = duration_minutes or (int((appt.end - appt.start).total_seconds() // 60) if appt else 60)
@@ -156,26 +178,46 @@ class BookingForm(QWidget):
 
     def set_locked(self, locked: bool) -> None:
         """Disable time, bay and mechanic (a finished appointment cannot move)."""
-        for widget in (self.date_edit, self.time_edit, self.duration, self.bay, self.mechanic, self.next_free,
-                       self.force):
+        for widget in (
+            self.date_edit,
+            self.time_edit,
+            self.duration,
+            self.bay,
+            self.mechanic,
+            self.next_free,
+            self.force,
+        ):
             widget.setEnabled(not locked)
 
     # --- loading and reacting ----------------------------------------------------------------------
 
     def _load_resources(self) -> None:
         settings = self.ctx.services.settings
-        self.ctx.query(lambda: (settings.bays(), settings.mechanics(), settings.get().slot_minutes),
-                       self._resources_loaded, parent=self)
+        self.ctx.query(
+            lambda: (settings.bays(), settings.mechanics(), settings.get().slot_minutes),
+            self._resources_loaded,
+            parent=self,
+        )
 
     def _resources_loaded(self, result: tuple[list[Any], list[Any], int]) -> None:
         bays, mechanics, slot_minutes = result
         appt = self.appointment
         self.time_edit.slot_minutes = slot_minutes
         self.duration.setSingleStep(slot_minutes)
-        _fill(self.bay, _("– keine Bühne –"), [(b.id, b.name) for b in bays], self._want_bay,
-              appt.bay_name if appt else "")
-        _fill(self.mechanic, _("– kein Monteur –"), [(m.id, m.name) for m in mechanics], self._want_mechanic,
-              appt.mechanic_name if appt else "")
+        _fill(
+            self.bay,
+            _("– keine Bühne –"),
+            [(b.id, b.name) for b in bays],
+            self._want_bay,
+            appt.bay_name if appt else "",
+        )
+        _fill(
+            self.mechanic,
+            _("– kein Monteur –"),
+            [(m.id, m.name) for m in mechanics],
+            self._want_mechanic,
+            appt.mechanic_name if appt else "",
+        )
 
     def pick_customer(self, hit: SearchHit) -> None:
         """Take a search hit: a vehicle (with its owner) or a customer (then choose among their vehicles)."""
@@ -247,9 +289,14 @@ class BookingForm(QWidget):
     def booking_input(self) -> AppointmentInput:
         """What ``appointments.book`` gets for a new appointment."""
         return AppointmentInput(
-            start=self.start(), end=self.end(), bay_id=self.bay.currentData(),
-            mechanic_id=self.mechanic.currentData(), customer_id=self.customer_id, vehicle_id=self.vehicle_id,
-            service_ids=tuple(self.services.service_ids), title=self.title_edit.text(),
+            start=self.start(),
+            end=self.end(),
+            bay_id=self.bay.currentData(),
+            mechanic_id=self.mechanic.currentData(),
+            customer_id=self.customer_id,
+            vehicle_id=self.vehicle_id,
+            service_ids=tuple(self.services.service_ids),
+            title=self.title_edit.text(),
             notes=self.notes.toPlainText(),
         )
 

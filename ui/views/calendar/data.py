@@ -39,10 +39,10 @@ class CalendarData:
         first, last = (min(a for a, _b in intervals), max(b for _a, b in intervals)) if intervals else _FALLBACK_RANGE
         first_minutes, last_minutes = _minutes(first), _minutes(last)
         for appt in self.appointments:
-            if appt.start.date() in self.days:
-                first_minutes = min(first_minutes, appt.start.hour * 60)
-            if appt.end.date() in self.days:
-                last_minutes = max(last_minutes, _minutes(appt.end.time()) + (60 - appt.end.minute) % 60)
+            if appt.start.date() in self.days and _minutes(appt.start.time()) < first_minutes:
+                first_minutes = appt.start.hour * 60  # booked before opening: show from its full hour
+            if appt.end.date() in self.days and _minutes(appt.end.time()) > last_minutes:
+                last_minutes = _minutes(appt.end.time()) + (60 - appt.end.minute) % 60
             if appt.end.date() > appt.start.date():  # runs past midnight: show the day to its end
                 last_minutes = 24 * 60
         return _time(first_minutes), _time(min(last_minutes, 24 * 60))

@@ -1,4 +1,4 @@
-""""Nächste freie Termine": the next free slots per bay for a walk-in or a caller, one click to book."""
+""" "Nächste freie Termine": the next free slots per bay for a walk-in or a caller, one click to book."""
 
 from __future__ import annotations
 
@@ -34,8 +34,14 @@ class FreeSlotsDialog(QDialog):
 
     slot_chosen = Signal(object, int)  # Slot, duration in minutes
 
-    def __init__(self, ctx: UiContext, *, now: Callable[[], dt.datetime] = dt.datetime.now,
-                 duration_minutes: int = 60, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        ctx: UiContext,
+        *,
+        now: Callable[[], dt.datetime] = dt.datetime.now,
+        duration_minutes: int = 60,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.ctx, self.now = ctx, now
         self.setWindowTitle(_("Nächste freie Termine"))
@@ -84,45 +90,71 @@ class FreeSlotsDialog(QDialog):
         self.search()
 
     def search(self) -> None:
-        """Ask for the free slots from now on."""
+        """Ask for the earliest free slot of each bay and the next free slots overall, from now on."""
         now, duration, bay_id = self.now(), dt.timedelta(minutes=self.duration.value()), self.bay.currentData()
+        bay_ids = [bay_id] if bay_id is not None else [self.bay.itemData(i) for i in range(1, self.bay.count())]
         appointments = self.ctx.services.appointments
+
+        def work() -> tuple[list[Slot], list[Slot]]:
+            # Per bay separately: a fully booked bay must still show its first free time, days ahead.
+            def find(bay: int | None, limit: int) -> list[Slot]:
+                return appointments.free_slots(
+                    date_from=now.date(), days=SEARCH_DAYS, duration=duration, bay_id=bay, limit=limit, earliest=now
+                )
+
+            firsts = [slot for bay in bay_ids for slot in find(bay, 1)]
+            return sorted(firsts, key=lambda slot: slot.start), find(bay_id, MAX_SLOTS)
+
         self.info.setText(_("Suche …"))
-        self.ctx.query(lambda: appointments.free_slots(date_from=now.date(), days=SEARCH_DAYS, duration=duration,
-                                                       bay_id=bay_id, limit=MAX_SLOTS, earliest=now),
-                       self._show, parent=self)
+        self.ctx.query(work, self._show, parent=self)
 
     @property
     def slots(self) -> list[Slot]:
-        """The slots shown, in list order."""
-        return [self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count())]
+        """The slots shown, in list order (without the group headings)."""
+        items = (self.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.list.count()))
+        return [slot for slot in items if slot is not None]
 
-    def _show(self, slots: list[Slot]) -> None:
+    def _show(self, result: tuple[list[Slot], list[Slot]]) -> None:
+        firsts, more = result
         self.list.clear()
-        seen: set[int] = set()
-        for slot in slots:
-            day = f"{weekday_short(slot.start.weekday())} {slot.start:%d.%m.}"
-            text = f"{day}   {style.hhmm(slot.start)}–{style.hhmm(slot.end)}   ·   {slot.bay_name}"
-            item = QListWidgetItem(text)
-            item.setData(Qt.ItemDataRole.UserRole, slot)
-            if slot.bay_id not in seen:
-                # The earliest slot of each bay is what the counter offers first: make it stand out.
-                seen.add(slot.bay_id)
-                item.setFont(style.font(11.5, bold=True))
-                item.setToolTip(_("Frühester freier Termin auf „{bay}“").format(bay=slot.bay_name))
-            self.list.addItem(item)
-        if slots:
-            self.list.setCurrentRow(0)
-            self.info.setText(_("Fett: der früheste freie Termin je Bühne. Doppelklick oder Enter bucht."))
+        if firsts:
+            self._heading(_("Frühester freier Termin je Bühne"))
+            for slot in firsts:
+                self._add(slot, bold=True)
+        rest = [slot for slot in more if slot not in firsts]
+        if rest:
+            self._heading(_("Weitere freie Zeiten"))
+            for slot in rest:
+                self._add(slot, bold=False)
+        if firsts or rest:
+            self.list.setCurrentRow(1)
+            self.info.setText(_("Doppelklick oder Enter übernimmt die Zeit in einen neuen Termin."))
         else:
-            self.info.setText(_("In den nächsten {days} Tagen ist kein Termin dieser Dauer frei.").format(
-                days=SEARCH_DAYS))
-        self.book_button.setEnabled(bool(slots))
+            self.info.setText(
+                _("In den nächsten {days} Tagen ist kein Termin dieser Dauer frei.").format(days=SEARCH_DAYS)
+            )
+        self.book_button.setEnabled(bool(firsts or rest))
+
+    def _heading(self, text: str) -> None:
+        item = QListWidgetItem(text)
+        item.setFlags(Qt.ItemFlag.NoItemFlags)
+        item.setFont(style.font(10, bold=True))
+        item.setForeground(style.SECONDARY_TEXT)
+        self.list.addItem(item)
+
+    def _add(self, slot: Slot, *, bold: bool) -> None:
+        day = f"{weekday_short(slot.start.weekday())} {slot.start:%d.%m.}"
+        if slot.start.date() == self.now().date():
+            day = _("heute")
+        item = QListWidgetItem(f"{day:<10}  {style.hhmm(slot.start)}–{style.hhmm(slot.end)}   ·   {slot.bay_name}")
+        item.setData(Qt.ItemDataRole.UserRole, slot)
+        item.setFont(style.font(11.5, bold=bold))
+        self.list.addItem(item)
 
     def choose(self) -> None:
         """Take the selected slot."""
         item = self.list.currentItem()
-        if item is None:
+        if item is None or item.data(Qt.ItemDataRole.UserRole) is None:
             return
         self.slot_chosen.emit(item.data(Qt.ItemDataRole.UserRole), self.duration.value())
         self.accept()

@@ -1,7 +1,7 @@
 """The painted calendar: a time grid with one lane per bay (and day), appointment blocks and a "now" line.
 
-``CalendarGrid`` is the scrollable body, ``GridHeader`` the fixed row of day and bay names above it; both
-read the same ``GridGeometry`` so they always line up.
+``CalendarGrid`` is the scrollable body; ``header.GridHeader`` (the fixed row of day and bay names above
+it) reads the same ``GridGeometry``, so both always line up.
 """
 
 from __future__ import annotations
@@ -14,20 +14,17 @@ from PySide6.QtGui import (
     QBrush,
     QColor,
     QContextMenuEvent,
-    QFontMetrics,
     QHelpEvent,
     QMouseEvent,
     QPainter,
-    QPainterPath,
     QPaintEvent,
     QPen,
 )
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
-from app.calendar_rules import weekday_name, weekday_short
 from app.i18n import _
-from app.services.appointments import AppointmentDTO
 from ui.views.calendar import style
+from ui.views.calendar.blocks import paint_block, tooltip_text
 from ui.views.calendar.data import NO_BAY, CalendarData
 from ui.views.calendar.layout import GUTTER, GridGeometry, Lane
 
@@ -50,7 +47,7 @@ class CalendarGrid(QWidget):
         self.selected_id: int | None = None
         self._hover: tuple[dt.datetime, Lane] | None = None
         self._geometry: GridGeometry | None = None
-        self.header: GridHeader | None = None
+        self.header: QWidget | None = None  # the GridHeader, repainted on every relayout
 
     # --- data and geometry -------------------------------------------------------------------------
 
@@ -90,6 +87,10 @@ class CalendarGrid(QWidget):
         if self.header is not None:
             self.header.update()
         self.update()
+
+    def refit(self) -> None:
+        """Recompute the geometry for the current viewport height."""
+        self._relayout()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
         """As tall as the day needs at the current hour height."""
@@ -173,7 +174,7 @@ class CalendarGrid(QWidget):
 
     # --- painting ----------------------------------------------------------------------------------
 
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
+    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 - Qt override
         """Background, closed times, grid lines, hover, appointments, now line."""
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -187,9 +188,11 @@ class CalendarGrid(QWidget):
         self._paint_lines(painter, geo)
         if self._hover is not None:
             self._paint_hover(painter, geo, *self._hover)
+        # The now line runs under the blocks (it must not strike through their text); its clock on top.
+        self._paint_now(painter, geo, line=True)
         for appt, rect in geo.pieces:
             paint_block(painter, appt, rect, selected=appt.id == self.selected_id)
-        self._paint_now(painter, geo)
+        self._paint_now(painter, geo, line=False)
 
     def _paint_closed(self, painter: QPainter, geo: GridGeometry) -> None:
         hatch = QBrush(style.CLOSED_HATCH, Qt.BrushStyle.BDiagPattern)
@@ -222,8 +225,11 @@ class CalendarGrid(QWidget):
                 if full_hour or minute == geo.first_minute:
                     painter.setPen(style.SECONDARY_TEXT)
                     label = QRectF(0, y + 1, GUTTER - 10, 18)
-                    painter.drawText(label, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
-                                     f"{minute // 60:02d}:{minute % 60:02d}")
+                    painter.drawText(
+                        label,
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
+                        f"{minute // 60:02d}:{minute % 60:02d}",
+                    )
             minute += step
         for lane in geo.lanes:
             painter.setPen(QPen(style.GRID_LINE, 1))
@@ -238,130 +244,31 @@ class CalendarGrid(QWidget):
         if rect.height() >= 14 and rect.width() >= 60:
             painter.setPen(style.SECONDARY_TEXT)
             painter.setFont(style.font(9))
-            painter.drawText(rect.adjusted(6, 0, -4, 0), Qt.AlignmentFlag.AlignVCenter,
-                             _("{time} – Doppelklick: neuer Termin").format(time=style.hhmm(start))
-                             if rect.width() > 220 else style.hhmm(start))
+            painter.drawText(
+                rect.adjusted(6, 0, -4, 0),
+                Qt.AlignmentFlag.AlignVCenter,
+                _("{time} – Doppelklick: neuer Termin").format(time=style.hhmm(start))
+                if rect.width() > 220
+                else style.hhmm(start),
+            )
 
-    def _paint_now(self, painter: QPainter, geo: GridGeometry) -> None:
+    def _paint_now(self, painter: QPainter, geo: GridGeometry, *, line: bool) -> None:
         now = self.now()
         span = next((s for s in geo.day_spans if s.day == now.date()), None)
         minute = now.hour * 60 + now.minute
         if span is None or not geo.first_minute <= minute <= geo.last_minute:
             return
         y = geo.y_for(now)
-        painter.setPen(QPen(style.NOW_LINE, 2))
-        painter.drawLine(QPointF(span.x, y), QPointF(span.x + span.width, y))
+        if line:
+            painter.setPen(QPen(style.NOW_LINE, 2))
+            painter.drawLine(QPointF(span.x, y), QPointF(span.x + span.width, y))
+            return
+        painter.setPen(Qt.PenStyle.NoPen)
         painter.setBrush(style.NOW_LINE)
         painter.drawEllipse(QPointF(span.x, y), 4.5, 4.5)
-
-
-def tooltip_text(appt: AppointmentDTO) -> str:
-    """All the details of an appointment for its tooltip, one per line."""
-    lines = [
-        f"{appt.start:%d.%m.%Y} · {style.hhmm(appt.start)}–{style.hhmm(appt.end)} · {style.status_name(appt.status)}",
-        appt.label,
-        appt.customer_name,
-        ", ".join(appt.service_names),
-        _("Bühne: {name}").format(name=appt.bay_name) if appt.bay_name else "",
-        _("Monteur: {name}").format(name=appt.mechanic_name) if appt.mechanic_name else "",
-        appt.notes,
-    ]
-    return "\n".join(line for line in lines if line)
-
-
-def paint_block(painter: QPainter, appt: AppointmentDTO, rect: QRectF, *, selected: bool = False) -> None:
-    """One appointment: a rounded block with a status-coloured bar, time, plate, title and mechanic."""
-    fill, border, text = style.status_colours(appt.status)
-    path = QPainterPath()
-    path.addRoundedRect(rect, 6, 6)
-    painter.fillPath(path, fill)
-    painter.save()
-    painter.setClipPath(path)
-    painter.fillRect(QRectF(rect.x(), rect.y(), 5, rect.height()), border)
-    painter.restore()
-    painter.setPen(QPen(border.darker(130) if selected else border, 2.5 if selected else 1))
-    painter.setBrush(Qt.BrushStyle.NoBrush)
-    painter.drawPath(path)
-    _paint_block_text(painter, appt, rect.adjusted(10, 3, -5, -3), text)
-
-
-def _paint_block_text(painter: QPainter, appt: AppointmentDTO, area: QRectF, colour: QColor) -> None:
-    bold, normal = style.font(10, bold=True), style.font(9.5)
-    line_height = QFontMetrics(bold).height()
-    time = f"{style.hhmm(appt.start)}–{style.hhmm(appt.end)}"
-    narrow = area.width() < 120
-    first = time if narrow else "  ".join(p for p in (time, appt.plate) if p)
-    lines: list[tuple[str, bool, QColor]] = [(first, True, colour)]
-    if narrow and appt.plate:
-        lines.append((appt.plate, True, colour))
-    title = appt.title or (appt.customer_name if not appt.plate else "")
-    if appt.status == "pending":
-        title = _("Anfrage: {title}").format(title=title) if title else _("Anfrage")
-    if title:
-        lines.append((title, False, colour))
-    if appt.mechanic_name:
-        lines.append((appt.mechanic_name, False, style.SECONDARY_TEXT))
-    y = area.y()
-    for index, (line, is_bold, pen) in enumerate(lines):
-        if y + line_height > area.bottom() + 4 and index > 0:
-            break
-        painter.setFont(bold if is_bold else normal)
-        painter.setPen(pen)
-        elided = QFontMetrics(painter.font()).elidedText(line, Qt.TextElideMode.ElideRight, int(area.width()))
-        painter.drawText(QRectF(area.x(), y, area.width(), line_height), Qt.AlignmentFlag.AlignLeft, elided)
-        y += line_height
-
-
-class GridHeader(QWidget):
-    """The fixed header above the grid: day names (week) and bay names, holidays in red."""
-
-    def __init__(self, grid: CalendarGrid, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.grid = grid
-        grid.header = self
-        self.today: Callable[[], dt.date] = dt.date.today
-        self.setFixedHeight(44)
-
-    def set_week(self, week: bool) -> None:
-        """A second row for the bay names in the week view."""
-        self.setFixedHeight(66 if week else 44)
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 - Qt override
-        """Day headers (week) and lane titles, aligned with the grid's lanes."""
-        painter = QPainter(self)
-        painter.fillRect(self.rect(), style.HEADER_FILL)
-        geo = self.grid.geometry_model
-        if geo is None:
-            return
-        week = len(geo.day_spans) > 1
-        lane_top = 34.0 if week else 0.0
-        if week:
-            for span in geo.day_spans:
-                self._paint_day(painter, span.day, QRectF(span.x, 0, span.width, lane_top), geo.data)
-        painter.setFont(style.font(9.5 if week else 11, bold=not week))
-        metrics = QFontMetrics(painter.font())
-        for lane in geo.lanes:
-            rect = QRectF(lane.x, lane_top, lane.width, self.height() - lane_top)
-            painter.setPen(style.SECONDARY_TEXT if lane.bay_id == NO_BAY or week else style.HEADER_TEXT)
-            text = metrics.elidedText(lane.title, Qt.TextElideMode.ElideRight, int(lane.width - 6))
-            painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, text)
-            painter.setPen(QPen(style.GRID_LINE, 1))
-            painter.drawLine(QPointF(lane.x, lane_top), QPointF(lane.x, self.height()))
-        painter.setPen(QPen(style.GRID_LINE_HOUR, 1))
-        painter.drawLine(QPointF(0, self.height() - 1), QPointF(self.width(), self.height() - 1))
-        for span in geo.day_spans:
-            painter.setPen(QPen(style.GRID_LINE_HOUR, 2))
-            painter.drawLine(QPointF(span.x, 0), QPointF(span.x, self.height()))
-
-    def _paint_day(self, painter: QPainter, day: dt.date, rect: QRectF, data: CalendarData) -> None:
-        if day == self.today():
-            painter.fillRect(rect, style.HEADER_TODAY)
-        holiday = data.holidays.get(day)
-        name = weekday_name(day.weekday()) if rect.width() > 150 else weekday_short(day.weekday())
-        text = f"{name} {day:%d.%m.}"
-        painter.setFont(style.font(10.5, bold=True))
-        painter.setPen(QColor(style.HOLIDAY_TEXT) if holiday else style.HEADER_TEXT)
-        if holiday:
-            text = f"{text} · {holiday}"
-        elided = QFontMetrics(painter.font()).elidedText(text, Qt.TextElideMode.ElideRight, int(rect.width() - 8))
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, elided)
+        # The current time in the gutter, over the hour labels, like a wall clock next to the plan.
+        label = QRectF(4, y - 9, GUTTER - 12, 18)
+        painter.drawRoundedRect(label, 4, 4)
+        painter.setPen(QColor("#ffffff"))
+        painter.setFont(style.font(9, bold=True))
+        painter.drawText(label, Qt.AlignmentFlag.AlignCenter, style.hhmm(now))

@@ -16,8 +16,8 @@ from ui.views.calendar.data import NO_BAY, CalendarData
 
 GUTTER = 62.0
 """Width of the time column on the left."""
-MIN_HOUR_HEIGHT = 64.0
-"""Below this an hour gets too cramped for two lines of text in a 30-minute block."""
+MIN_HOUR_HEIGHT = 56.0
+"""Small enough that a 10-hour day fits a laptop screen unscrolled; a 30-minute block still holds a line."""
 BLOCK_MARGIN = 3.0
 
 
@@ -168,7 +168,8 @@ class GridGeometry:
             x = lane.x + columns[appt.id] * width
             # A block is at least 18 px high so even a 5-minute slot can be hit and read.
             height = max(bottom - top - 2, 18.0)
-            rect = QRectF(x + BLOCK_MARGIN, top + 1, width - 2 * BLOCK_MARGIN, height)
+            margin = BLOCK_MARGIN if width >= 80 else 1.5  # every pixel counts in the week over all bays
+            rect = QRectF(x + margin, top + 1, width - 2 * margin, height)
             self.pieces.append((appt, rect))
             # An appointment over several days is painted per day; lookups use its first shown day.
             self.blocks.setdefault(appt.id, rect)

@@ -4,8 +4,8 @@ duration box in hours and minutes and a time box that steps by the workshop's sl
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTime, QTimer, Signal
@@ -42,16 +42,23 @@ class SuggestField(QLineEdit):
 
     picked = Signal(object)
 
-    def __init__(self, ctx: UiContext, search: Callable[[str], Sequence[Any]],
-                 describe: Callable[[Any], tuple[str, str]], *, min_chars: int = 2,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        ctx: UiContext,
+        search: Callable[[str], Sequence[Any]],
+        describe: Callable[[Any], tuple[str, str]],
+        *,
+        min_chars: int = 2,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self._search, self._describe, self._min_chars = search, describe, min_chars
         self._hits: list[Any] = []
         self._asked = ""
         self.setClearButtonEnabled(True)
-        self.popup = QListWidget()
+        # Parented, so the popup dies with the field; the Popup flag still makes it a floating window.
+        self.popup = QListWidget(self)
         self.popup.setWindowFlags(Qt.WindowType.Popup)
         self.popup.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.popup.setFocusProxy(self)
@@ -205,8 +212,8 @@ class ServicesPicker(QWidget):
         self.search.setPlaceholderText(_("Leistung suchen, z. B. „Öl“, „Insp“, „Brems“ …"))
         self.search.picked.connect(self.add)
         self.list = QListWidget()
-        self.list.setMaximumHeight(96)
         self.list.setAlternatingRowColors(True)
+        self.list.setStyleSheet("QListWidget::item { padding: 4px 4px; }")
         self.list.installEventFilter(self)
         self.remove_button = QPushButton(_("Entfernen"))
         self.remove_button.setToolTip(_("Markierte Leistung entfernen (Entf)"))
@@ -249,6 +256,9 @@ class ServicesPicker(QWidget):
         self.list.clear()
         for sv in self._services:
             self.list.addItem(f"{sv.name}   ·   {_aw(sv.aw)}")
+        # As tall as its rows (up to four), so one service does not leave a big empty box.
+        rows = min(max(len(self._services), 1), 4)
+        self.list.setFixedHeight(rows * (self.list.fontMetrics().height() + 10) + 6)
         self.list.setVisible(bool(self._services))
         self.remove_button.setVisible(bool(self._services))
         total = sum((Decimal(sv.aw) for sv in self._services), Decimal(0))

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from PySide6.QtCore import QLocale
 from PySide6.QtGui import QColor, QFont
 
-from app.i18n import N_, _
+from app.i18n import N_, _, language
 
 # status → (fill, border, text, German name). Calm, light fills with a strong left border so the status
 # reads at a glance from the counter; the text stays dark on every fill for contrast.
@@ -88,3 +89,10 @@ def duration_text(minutes: int) -> str:
     if minutes < 60:
         return _("{minutes} Min.").format(minutes=minutes)
     return _("{hours}:{minutes:02d} Std.").format(hours=minutes // 60, minutes=minutes % 60)
+
+
+def qt_locale() -> QLocale:
+    """The Qt locale of the app language, for weekday names in date fields ("Di 24.11.2026")."""
+    if language() == "de":
+        return QLocale(QLocale.Language.German, QLocale.Country.Germany)
+    return QLocale(QLocale.Language.English, QLocale.Country.UnitedKingdom)

@@ -10,7 +10,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QHBoxLayout,
-    QLabel,
     QPushButton,
     QToolButton,
     QWidget,
@@ -44,8 +43,9 @@ class CalendarToolbar(QWidget):
         self.previous_button = _arrow("‹", self, -1)
         self.next_button = _arrow("›", self, 1)
         self.date_edit = QDateEdit()
+        self.date_edit.setLocale(style.qt_locale())
         self.date_edit.setCalendarPopup(True)
-        self.date_edit.setDisplayFormat("dd.MM.yyyy")
+        self.date_edit.setDisplayFormat("ddd dd.MM.yyyy")
         self.date_edit.setToolTip(_("Datum wählen"))
         self.date_edit.dateChanged.connect(lambda d: self.date_picked.emit(d.toPython()))
         self.day_button = _toggle(_("Tag"), _("Tagesansicht: alle Bühnen eines Tages"))

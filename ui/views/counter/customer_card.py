@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
@@ -66,12 +68,10 @@ class CustomerCard(QWidget):
         self.number.setStyleSheet(f"font-size: 11pt; color: {SECONDARY_TEXT};")
         self.edit_button = QPushButton(_("Bearbeiten"))
         self.edit_button.setToolTip(_("Kundendaten bearbeiten (F4)"))
-        self.edit_button.clicked.connect(lambda: self.customer and self.edit_requested.emit(self.customer))
+        self.edit_button.clicked.connect(lambda: self._emit_with_customer(self.edit_requested))
         self.add_vehicle_button = QPushButton(_("Fahrzeug hinzufügen"))
         self.add_vehicle_button.setToolTip(_("Neues Fahrzeug für diesen Kunden (Strg+Umschalt+N)"))
-        self.add_vehicle_button.clicked.connect(
-            lambda: self.customer and self.add_vehicle_requested.emit(self.customer)
-        )
+        self.add_vehicle_button.clicked.connect(lambda: self._emit_with_customer(self.add_vehicle_requested))
         header = QHBoxLayout()
         titles = QVBoxLayout()
         titles.setSpacing(0)
@@ -141,6 +141,10 @@ class CustomerCard(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.no_vehicles)
         layout.addStretch(0)
+
+    def _emit_with_customer(self, signal: Any) -> None:
+        if self.customer is not None:
+            signal.emit(self.customer)
 
     # --- loading -------------------------------------------------------------------------------------
 

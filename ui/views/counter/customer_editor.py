@@ -233,9 +233,9 @@ class CustomerEditor(EditorDialog):
         business = self.business.isChecked()
         for name in ("company", "vat_id"):
             self.form.setRowVisible(self.form.fields[name], business)
-        self.form.labelForField(self.form.fields["last_name"]).setText(
-            _("Nachname (Ansprechpartner)") if business else _("Nachname")
-        )
+        label = self.form.labelForField(self.form.fields["last_name"])
+        if isinstance(label, QLabel):
+            label.setText(_("Nachname (Ansprechpartner)") if business else _("Nachname"))
         self.adjustSize()
 
     def _set_tab_order(self) -> None:

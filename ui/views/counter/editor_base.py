@@ -49,6 +49,7 @@ class EditorDialog(QDialog):
         QShortcut(QKeySequence("Ctrl+Return"), self, self.save)
         layout = QVBoxLayout(self)
         layout.addLayout(self.form)
+        layout.addStretch(1)  # extra height after messages grow the dialog goes here, not into the rows
         layout.addWidget(self.general_error)
         layout.addWidget(self.buttons)
 
@@ -75,7 +76,9 @@ class EditorDialog(QDialog):
         self._grow()
 
     def _grow(self) -> None:
-        self.layout().activate()
+        layout = self.layout()
+        if layout is not None:
+            layout.activate()
         hint = self.sizeHint()
         self.resize(max(self.width(), hint.width()), max(self.height(), hint.height()))
 

@@ -14,6 +14,11 @@ from ui.context import UiContext
 from ui.views.counter.style import SECONDARY_TEXT
 
 
+def to_date(value: QDate) -> dt.date:
+    """A QDate as a Python date."""
+    return dt.date(value.year(), value.month(), value.day())
+
+
 class OptionalDateEdit(QWidget):
     """A QDateEdit plus an "unbekannt" checkbox; typing a date unticks "unbekannt" by itself."""
 
@@ -51,7 +56,7 @@ class OptionalDateEdit(QWidget):
 
     def date(self) -> dt.date | None:
         """The date, or None when "unbekannt" is ticked."""
-        return None if self.unknown.isChecked() else self.edit.date().toPython()
+        return None if self.unknown.isChecked() else to_date(self.edit.date())
 
     def _date_edited(self) -> None:
         if not self._programmatic and self.unknown.isChecked():
@@ -121,7 +126,9 @@ class OwnerPicker(QWidget):
             self._timer.start()
         else:
             self._timer.stop()
-            self.completer.popup().hide()
+            popup = self.completer.popup()
+            if popup is not None:
+                popup.hide()
 
     def _search(self) -> None:
         text = self.edit.text().strip()

@@ -105,20 +105,20 @@ class _TwoLineDelegate(QStyledItemDelegate):
 
     def sizeHint(self, option: QStyleOptionViewItem, _index: _Index) -> QSize:  # noqa: N802 - Qt override
         """Two text lines plus padding."""
-        metrics = QFontMetrics(option.font)  # type: ignore[attr-defined]
+        metrics = QFontMetrics(option.font)
         return QSize(200, metrics.height() * 2 + self.PADDING * 2 + 2)
 
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: _Index) -> None:
         """Background by the style (selection, hover), then marker and the two lines."""
         opt = QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
-        opt.text = ""  # type: ignore[attr-defined]
-        widget = opt.widget  # type: ignore[attr-defined]
+        opt.text = ""
+        widget = opt.widget
         style = widget.style() if widget is not None else QApplication.style()
         style.drawControl(QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
-        rect: QRect = opt.rect  # type: ignore[attr-defined]
-        selected = bool(opt.state & QStyle.StateFlag.State_Selected)  # type: ignore[attr-defined]
-        palette = opt.palette  # type: ignore[attr-defined]
+        rect: QRect = opt.rect
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
+        palette = opt.palette
         letter, colour = self._marker(index)
         painter.save()
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -127,7 +127,7 @@ class _TwoLineDelegate(QStyledItemDelegate):
             painter.setPen(Qt.PenStyle.NoPen)
             painter.setBrush(QColor(colour))
             painter.drawRoundedRect(marker, 6, 6)
-            badge_font = QFont(opt.font)  # type: ignore[attr-defined]
+            badge_font = QFont(opt.font)
             badge_font.setBold(True)
             painter.setFont(badge_font)
             painter.setPen(QColor("#ffffff"))
@@ -137,7 +137,7 @@ class _TwoLineDelegate(QStyledItemDelegate):
         left = rect.left() + self.PADDING * 2 + (self.MARKER if letter else 0)
         width = rect.right() - left - self.PADDING
         title, subtitle = self._lines(index)
-        title_font = QFont(opt.font)  # type: ignore[attr-defined]
+        title_font = QFont(opt.font)
         title_font.setBold(True)
         metrics = QFontMetrics(title_font)
         line_height = metrics.height()
@@ -150,7 +150,7 @@ class _TwoLineDelegate(QStyledItemDelegate):
             Qt.AlignmentFlag.AlignVCenter,
             metrics.elidedText(title, Qt.TextElideMode.ElideRight, width),
         )
-        sub_font = QFont(opt.font)  # type: ignore[attr-defined]
+        sub_font = QFont(opt.font)
         painter.setFont(sub_font)
         painter.setPen(text_colour if selected else QColor(SECONDARY_TEXT))
         painter.drawText(

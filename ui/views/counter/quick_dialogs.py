@@ -11,6 +11,7 @@ from app.i18n import _
 from app.services.vehicles import VehicleDTO
 from ui.context import UiContext
 from ui.views.counter.editor_base import EditorDialog
+from ui.views.counter.editor_widgets import to_date
 from ui.views.counter.style import SECONDARY_TEXT, km
 
 
@@ -63,7 +64,7 @@ class MileageDialog(EditorDialog):
             self.show_problems([("mileage", exc.message)])
             return
         vehicles, vehicle_id = self.ctx.services.vehicles, self.vehicle.id
-        date = self.date.date().toPython()
+        date = to_date(self.date.date())
         self.store(lambda: vehicles.record_mileage(vehicle_id, value, date=date, allow_lower=allow_lower))
 
 
@@ -88,13 +89,13 @@ class HuDialog(EditorDialog):
     def _update_hint(self) -> None:
         from app import vehicle_rules
 
-        due = vehicle_rules.next_hu_due(self.date.date().toPython())
+        due = vehicle_rules.next_hu_due(to_date(self.date.date()))
         self.next_due.setText(_("Nächste HU/AU fällig: {month}").format(month=formatting.month(due)))
 
     def save(self) -> None:
         """Store the inspection."""
         vehicles, settings, vehicle_id = self.ctx.services.vehicles, self.ctx.services.settings, self.vehicle.id
-        when = self.date.date().toPython()
+        when = to_date(self.date.date())
 
         def record() -> object:
             return vehicles.record_hu(vehicle_id, when, user=settings.get().current_user)

@@ -36,6 +36,9 @@ class SearchPanel(QWidget):
         self.edit.setObjectName("globalSearch")
         self.edit.setPlaceholderText(_("Kennzeichen, Name, FIN, Telefon … (Strg+F)"))
         self.edit.setClearButtonEnabled(True)
+        font = self.edit.font()
+        font.setPointSizeF(13)  # readable at arm's length even without the main window's style sheet
+        self.edit.setFont(font)
         self.edit.setToolTip(_("Suchen (Strg+F oder F3) – Pfeiltasten wählen, Enter öffnet, Esc leert"))
         self.edit.installEventFilter(self)
         self.model = SearchHitModel(self)
@@ -148,9 +151,14 @@ class SearchPanel(QWidget):
         if watched is not self.edit or event.type() != QEvent.Type.KeyPress:
             return super().eventFilter(watched, event)
         assert isinstance(event, QKeyEvent)
-        key = event.key()
+        key = int(event.key())
         page = max(1, self.list.viewport().height() // max(1, self.list.sizeHintForRow(0)))
-        steps = {Qt.Key.Key_Down: 1, Qt.Key.Key_Up: -1, Qt.Key.Key_PageDown: page, Qt.Key.Key_PageUp: -page}
+        steps = {
+            int(Qt.Key.Key_Down): 1,
+            int(Qt.Key.Key_Up): -1,
+            int(Qt.Key.Key_PageDown): page,
+            int(Qt.Key.Key_PageUp): -page,
+        }
         if key in steps:
             self._move(steps[key])
             return True

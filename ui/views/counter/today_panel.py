@@ -56,6 +56,7 @@ class TodayPanel(QWidget):
         self.title.setText(_("Heute, {date}").format(date=formatting.date(day, "EEEE, dd.MM.")))
         self.model.set_rows(appointments)
         self.count.setText(ngettext("{n} Termin", "{n} Termine", len(appointments)).format(n=len(appointments)))
+        self.count.setVisible(bool(appointments))
         self.list.setVisible(bool(appointments))
         self.empty.setVisible(not appointments)
 

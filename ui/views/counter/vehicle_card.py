@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -81,6 +82,7 @@ class VehicleCard(QWidget):
         self.car = QLabel("")
         self.car.setObjectName("vehicleCar")
         self.car.setStyleSheet("font-size: 15pt; font-weight: 600; color: #263238;")
+        self.car.setWordWrap(True)
         self.car_details = QLabel("")
         self.car_details.setStyleSheet(f"color: {SECONDARY_TEXT};")
         self.hu_badge = QLabel("")
@@ -88,22 +90,21 @@ class VehicleCard(QWidget):
         self.owner = QLabel("")
         self.owner.setObjectName("vehicleOwner")
         self.owner.setTextFormat(Qt.TextFormat.RichText)
+        self.owner.setWordWrap(True)
         self.owner.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
         self.owner.linkActivated.connect(lambda link: self.owner_activated.emit(int(link.split(":")[1])))
         self.edit_button = QPushButton(_("Bearbeiten"))
         self.edit_button.setToolTip(_("Fahrzeugdaten bearbeiten (F4)"))
-        self.edit_button.clicked.connect(lambda: self.vehicle and self.edit_requested.emit(self.vehicle))
+        self.edit_button.clicked.connect(lambda: self._emit_with_vehicle(self.edit_requested))
 
         titles = QVBoxLayout()
         titles.setSpacing(2)
         titles.addWidget(self.car)
         titles.addWidget(self.car_details)
-        badge_row = QHBoxLayout()
-        badge_row.addWidget(self.hu_badge)
-        badge_row.addSpacing(12)
-        badge_row.addWidget(self.owner)
-        badge_row.addStretch(1)
-        titles.addLayout(badge_row)
+        titles.addSpacing(4)
+        titles.addWidget(self.hu_badge, 0, Qt.AlignmentFlag.AlignLeft)
+        titles.addSpacing(2)
+        titles.addWidget(self.owner)
         header = QHBoxLayout()
         header.setSpacing(16)
         header.addWidget(self.plate, 0, Qt.AlignmentFlag.AlignTop)
@@ -138,10 +139,10 @@ class VehicleCard(QWidget):
         self.mileage.setStyleSheet("font-size: 18pt; font-weight: 600;")
         self.mileage_button = QPushButton(_("km erfassen"))
         self.mileage_button.setToolTip(_("Aktuellen Kilometerstand eintragen"))
-        self.mileage_button.clicked.connect(lambda: self.vehicle and self.mileage_requested.emit(self.vehicle))
+        self.mileage_button.clicked.connect(lambda: self._emit_with_vehicle(self.mileage_requested))
         self.hu_button = QPushButton(_("HU eingetragen"))
         self.hu_button.setToolTip(_("Bestandene HU/AU eintragen – die nächste ist 24 Monate später fällig"))
-        self.hu_button.clicked.connect(lambda: self.vehicle and self.hu_requested.emit(self.vehicle))
+        self.hu_button.clicked.connect(lambda: self._emit_with_vehicle(self.hu_requested))
         km_layout.addWidget(self.mileage)
         km_buttons = QHBoxLayout()
         km_buttons.addWidget(self.mileage_button)
@@ -171,6 +172,10 @@ class VehicleCard(QWidget):
         head.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(history_title)
         layout.addWidget(self.history, 1)
+
+    def _emit_with_vehicle(self, signal: Any) -> None:
+        if self.vehicle is not None:
+            signal.emit(self.vehicle)
 
     # --- loading -------------------------------------------------------------------------------------
 

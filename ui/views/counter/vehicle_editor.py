@@ -236,7 +236,8 @@ class VehicleEditor(EditorDialog):
 
     def enter_saves(self) -> bool:
         """Enter in the open owner list picks the owner, it does not save."""
-        return super().enter_saves() and not self.owner.completer.popup().isVisible()
+        popup = self.owner.completer.popup()
+        return super().enter_saves() and not (popup is not None and popup.isVisible())
 
     def _set_tab_order(self) -> None:
         chain: list[QWidget] = [
