@@ -14,6 +14,8 @@ class Changes:
     catalog: bool = False
     appointments: bool = False
     settings: bool = False
+    orders: bool = False
+    invoices: bool = False
 
     def __or__(self, other: Changes) -> Changes:
         return Changes(
@@ -22,4 +24,6 @@ class Changes:
             catalog=self.catalog or other.catalog,
             appointments=self.appointments or other.appointments,
             settings=self.settings or other.settings,
+            orders=self.orders or other.orders,
+            invoices=self.invoices or other.invoices,
         )

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from app import __version__, i18n
+from app import cli_invoicing
 from app.cli_commands import register_core
 from app.cli_output import error
 from app.errors import WorkshopError
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lang", choices=i18n.LANGUAGES, default=None, help=_("Sprache der Ausgabe (de, en)"))
     sub = parser.add_subparsers(dest="command", metavar=_("BEFEHL"))
     register_core(sub)
+    cli_invoicing.register(sub)
     for register in _plugin_registrars():
         register(sub)
     return parser

@@ -16,7 +16,7 @@ the CLI and the hosted API can show it in the user's language::
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from app.i18n import _
@@ -56,14 +56,11 @@ class ImportProblem:
     message: str
 
     def __str__(self) -> str:
+        if self.row == 0:  # JSON imports name the path of the field instead of a row
+            return _("„{column}“: {message}").format(column=self.column, message=self.message)
         return _("Zeile {row}, Spalte „{column}“: {message}").format(
             row=self.row, column=self.column, message=self.message
         )
-
-
-@dataclass
-class _Problems:
-    items: list[ImportProblem] = field(default_factory=list)
 
 
 class ImportRejected(ValidationError):

@@ -9,9 +9,11 @@ may carry up to 4 decimals (AW prices). A Stornorechnung carries negative quanti
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 
 class VatCategory(StrEnum):
@@ -130,3 +132,58 @@ class InvoiceDocument:
     def amount_due(self) -> Decimal:
         """What is still to pay (gross − prepaid)."""
         return self.gross_total - self.prepaid
+
+
+def _encode(value: object) -> object:
+    if isinstance(value, Decimal):
+        return {"$d": str(value)}
+    if isinstance(value, dt.date):
+        return {"$date": value.isoformat()}
+    if isinstance(value, StrEnum):
+        return str(value)
+    if isinstance(value, tuple | list):
+        return [_encode(v) for v in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return {name: _encode(getattr(value, name)) for name in value.__dataclass_fields__}
+    return value
+
+
+def _decode_value(value: object) -> object:
+    if isinstance(value, dict) and "$d" in value:
+        return Decimal(value["$d"])
+    if isinstance(value, dict) and "$date" in value:
+        return dt.date.fromisoformat(value["$date"])
+    return value
+
+
+def document_to_json(doc: InvoiceDocument) -> str:
+    """Lossless JSON of the document (stored with the finalised invoice)."""
+    return json.dumps(_encode(doc), ensure_ascii=False, sort_keys=True)
+
+
+def document_from_json(text: str) -> InvoiceDocument:
+    """The document back from ``document_to_json``."""
+    raw: dict[str, Any] = json.loads(text)
+
+    def plain(d: dict[str, Any]) -> dict[str, Any]:
+        return {k: _decode_value(v) for k, v in d.items()}
+
+    lines = tuple(
+        DocLine(**(plain(ln) | {"kind": LineKind(ln["kind"]), "vat_category": VatCategory(ln["vat_category"])}))
+        for ln in raw.pop("lines")
+    )
+    taxes = tuple(TaxBreakdown(**(plain(t) | {"category": VatCategory(t["category"])})) for t in raw.pop("taxes"))
+    cancels = raw.pop("cancels")
+    rest = plain(raw)
+    return InvoiceDocument(
+        **rest
+        | {
+            "lines": lines,
+            "taxes": taxes,
+            "seller": Party(**raw["seller"]),
+            "buyer": Party(**raw["buyer"]),
+            "vehicle": VehicleInfo(**raw["vehicle"]),
+            "cancels": (cancels[0], dt.date.fromisoformat(cancels[1]["$date"])) if cancels else None,
+            "notes": tuple(raw["notes"]),
+        }
+    )

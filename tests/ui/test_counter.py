@@ -354,3 +354,23 @@ def test_render_counter_tab_to_png(qtbot: Any, view: CounterView, services: Serv
     view.open_customer(customer_id)
     assert view.grab().save(str(out / "customer.png"))
     assert view.overview.heading.text()  # a greeting, with or without a workshop name
+
+
+def test_owner_is_picked_from_the_list_by_typing(qtbot: Any, view: CounterView, services: Services) -> None:
+    customer_id, _vehicle_id = add_customer_with_vehicle(services)
+    dialog = view.new_vehicle()
+    assert dialog.owner.customer_id is None  # nothing open: no owner pre-selected
+    dialog.activateWindow()
+    dialog.owner.edit.setFocus()
+    qtbot.keyClicks(dialog.owner.edit, "Schnei")
+    qtbot.waitUntil(lambda: dialog.owner.completer.model().rowCount() == 1, timeout=2000)
+    dialog.plate.setText("M-EF 1")
+    dialog.save()  # typed but not chosen: refused at the owner field
+    assert "aus der Liste wählen" in visible_error(dialog, "customer_id")
+    choice = dialog.owner.completer.model().index(0, 0).data()
+    assert choice.startswith("Schneider, Anna · K1")
+    dialog.owner.completer.activated.emit(choice)  # what Enter or a click in the popup does
+    assert dialog.owner.customer_id == customer_id
+    qtbot.waitUntil(lambda: dialog.owner.edit.text() == "Schneider, Anna", timeout=1000)
+    dialog.save()
+    assert [v.data.plate for v in services.vehicles.for_customer(customer_id)] == ["M-AB 123", "M-EF 1"]

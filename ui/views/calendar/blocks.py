@@ -82,8 +82,11 @@ def _paint_narrow(painter: QPainter, appt: AppointmentDTO, area: QRectF, colour:
     height = QFontMetrics(bold).height()
     plate = [appt.plate] if appt.plate else []
     if appt.plate and QFontMetrics(bold).horizontalAdvance(appt.plate) > area.width():
-        # "M-AB 123" over two lines ("M-AB" / "123") reads better than an elided "M-…".
+        # "M-AB 123" over two lines ("M-AB" / "123") reads better than an elided "M-…"; with room for one
+        # line only, "M-AB…" at least says that more follows.
         plate = appt.plate.split(" ", 1)
+        if area.height() < 2 * height and len(plate) > 1:
+            plate = [plate[0] + "…"]
     lines = [(part, bold, colour) for part in plate] or [(style.hhmm(appt.start), bold, colour)]
     lines.append((_title(appt), normal, colour))
     _draw_lines(painter, [line for line in lines if line[0]], area, height)

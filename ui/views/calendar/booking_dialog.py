@@ -87,7 +87,6 @@ class BookingDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         self.save_button = self.buttons.button(QDialogButtonBox.StandardButton.Save)
         self.save_button.setText(_("Speichern") if self.editing else _("Termin buchen"))
-        self.save_button.setDefault(True)
         self.save_button.setStyleSheet(style.PRIMARY_BUTTON_CSS)
         self.save_button.setToolTip(_("Speichern (Enter)"))
         cancel = self.buttons.button(QDialogButtonBox.StandardButton.Cancel)
@@ -96,6 +95,8 @@ class BookingDialog(QDialog):
         self.buttons.accepted.connect(self.save)
         self.buttons.rejected.connect(self.reject)
         layout.addWidget(self.buttons)
+        # Only now is the button inside the dialog, where "default" (Enter saves) takes effect.
+        self.save_button.setDefault(True)
         # Enter in the notes makes a new line, so Ctrl+Enter saves from there too.
         QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.save)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt
@@ -18,11 +19,12 @@ DAY_ROW = 34.0
 
 
 def short_name(name: str) -> str:
-    """A lane title for a narrow column: "Bühne 1" → "B1", "Achsmessung" → "Achs"."""
-    words = name.split()
+    """A lane title for a narrow column: "Bühne 1" → "B1", "Platz 4 (Schnellservice)" → "P4",
+    "Achsmessung" → "Achs"."""
+    words = re.sub(r"\(.*?\)", " ", name).split() or name.split()
     if len(words) > 1:
-        return "".join(word if word.isdigit() else word[0] for word in words)
-    return name[:4]
+        return "".join(word if word.isdigit() else word[:1] for word in words if word[:1].isalnum())
+    return words[0][:4] if words else ""
 
 
 class GridHeader(QWidget):

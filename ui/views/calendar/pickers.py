@@ -216,6 +216,7 @@ class ServicesPicker(QWidget):
         self.list.setStyleSheet("QListWidget::item { padding: 4px 4px; }")
         self.list.installEventFilter(self)
         self.remove_button = QPushButton(_("Entfernen"))
+        self.remove_button.setAutoDefault(False)  # Enter in the dialog saves; it never removes a service
         self.remove_button.setToolTip(_("Markierte Leistung entfernen (Entf)"))
         self.remove_button.clicked.connect(self.remove_current)
         self.total = QLabel()
@@ -261,6 +262,7 @@ class ServicesPicker(QWidget):
         self.list.setFixedHeight(rows * (self.list.fontMetrics().height() + 10) + 6)
         self.list.setVisible(bool(self._services))
         self.remove_button.setVisible(bool(self._services))
+        self.total.setVisible(bool(self._services))
         total = sum((Decimal(sv.aw) for sv in self._services), Decimal(0))
         self.total.setText(_("Summe: {aw}").format(aw=_aw(total)) if self._services else "")
 

@@ -236,7 +236,8 @@ class CustomerEditor(EditorDialog):
         label = self.form.labelForField(self.form.fields["last_name"])
         if isinstance(label, QLabel):
             label.setText(_("Nachname (Ansprechpartner)") if business else _("Nachname"))
-        self.adjustSize()
+        if self.isVisible():
+            self._grow()
 
     def _set_tab_order(self) -> None:
         chain: list[QWidget] = [

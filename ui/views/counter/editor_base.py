@@ -76,11 +76,22 @@ class EditorDialog(QDialog):
         self._grow()
 
     def _grow(self) -> None:
+        """Grow (never shrink) to fit every row, including the height of wrapped messages."""
         layout = self.layout()
-        if layout is not None:
-            layout.activate()
+        if layout is None:
+            return
+        layout.activate()
         hint = self.sizeHint()
-        self.resize(max(self.width(), hint.width()), max(self.height(), hint.height()))
+        width = max(self.width(), hint.width())
+        height = hint.height()
+        if layout.hasHeightForWidth():
+            height = max(height, layout.totalHeightForWidth(width))
+        self.resize(width, max(self.height(), height))
+
+    def showEvent(self, event: Any) -> None:  # noqa: N802 - Qt override
+        """Top-level windows ignore the height of wrapped labels; make room once the dialog is shown."""
+        super().showEvent(event)
+        QTimer.singleShot(0, self._grow)
 
     def field_for(self, exc: WorkshopError) -> str | None:
         """The field a non-validation domain error belongs to (overridden per dialog)."""

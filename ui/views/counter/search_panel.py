@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QAbstractItemView, QLabel, QLineEdit, QListView, QVBoxLayout, QWidget
 
@@ -16,6 +16,19 @@ DEBOUNCE_MS = 120
 RESULT_LIMIT = 30
 
 
+class _ResultList(QListView):
+    """Asks for as much height as its hits need, so a short result leaves today's appointments in view."""
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        """Height of all rows (the layout shrinks it when space runs out)."""
+        hint = super().sizeHint()
+        model = self.model()
+        rows = model.rowCount() if model is not None else 0
+        if rows:
+            hint.setHeight(max(1, self.sizeHintForRow(0)) * rows + 2 * self.frameWidth() + 2)
+        return hint
+
+
 class SearchPanel(QWidget):
     """Search box plus result list; Up/Down move in the list, Enter opens, Esc clears.
 
@@ -25,7 +38,6 @@ class SearchPanel(QWidget):
 
     hit_activated = Signal(object)  # SearchHit
     cleared = Signal()  # Esc in an empty search box: back to the overview
-    results_changed = Signal(bool)  # whether the result list is shown (the view gives it room)
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -42,7 +54,7 @@ class SearchPanel(QWidget):
         self.edit.setToolTip(_("Suchen (Strg+F oder F3) – Pfeiltasten wählen, Enter öffnet, Esc leert"))
         self.edit.installEventFilter(self)
         self.model = SearchHitModel(self)
-        self.list = QListView()
+        self.list = _ResultList()
         self.list.setObjectName("searchResults")
         self.list.setModel(self.model)
         self.list.setItemDelegate(SearchHitDelegate(self.list))
@@ -118,7 +130,7 @@ class SearchPanel(QWidget):
             return
         self.model.set_rows(hits)
         self.list.setVisible(bool(hits))
-        self.results_changed.emit(bool(hits))
+        self.list.updateGeometry()
         if hits:
             self.list.setCurrentIndex(self.model.index(0, 0))
             self.hint.setVisible(False)

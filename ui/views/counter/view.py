@@ -55,8 +55,7 @@ class CounterView(QWidget):
         left_layout.setSpacing(14)
         left_layout.addWidget(self.search, 0)
         left_layout.addWidget(self.today_panel, 1)
-        # Results take the room while there are any; otherwise today's list gets it.
-        self.search.results_changed.connect(lambda shown: left_layout.setStretchFactor(self.search, 3 if shown else 0))
+        self.today_panel.setMinimumHeight(200)  # always a few of today's appointments in view
         left.setMinimumWidth(400)
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(left)

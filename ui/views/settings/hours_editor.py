@@ -30,8 +30,9 @@ class _DayRow:
         self.label = QLabel(weekday_name(weekday))
         self.closed = QCheckBox(_("geschlossen"))
         self.edits = [self._time_edit(on_change) for _i in range(4)]
-        self.second = QCheckBox(_("2. Zeitfenster"))
+        self.second = QCheckBox(_("und"))
         self.second.setToolTip(_("Zweites Zeitfenster am selben Tag, z. B. nach der Mittagspause"))
+        self.closed.setToolTip(_("An diesem Tag ist die Werkstatt geschlossen"))
         self.dashes = [QLabel("–"), QLabel("–")]
         grid.addWidget(self.label, row, 0)
         grid.addWidget(self.closed, row, 1)

@@ -19,6 +19,7 @@ class LanguagePage(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         box = QGroupBox(_("Sprache der Oberfläche"))
+        box.setMaximumWidth(560)
         box_layout = QVBoxLayout(box)
         self.group = QButtonGroup(self)
         self.buttons: dict[str, QRadioButton] = {}

@@ -45,6 +45,7 @@ class ResourceList(QGroupBox):
         super().__init__(title, parent)
         self.list = QListWidget()
         self.list.setAlternatingRowColors(True)
+        self.list.setStyleSheet("QListWidget::item { padding: 4px 6px; }")
         self.list.currentItemChanged.connect(lambda *_a: self._update_toggle())
         self.list.itemDoubleClicked.connect(lambda _item: self.toggle_button.click())
         self.name = QLineEdit()
@@ -56,7 +57,11 @@ class ResourceList(QGroupBox):
         self.add_button = QPushButton(_("Hinzufügen"))
         self.toggle_button = QPushButton(_("Deaktivieren"))
         self.toggle_button.setEnabled(False)
+        self.toggle_button.setMinimumWidth(110)
+        new_label = QLabel(_("Neu:"))
+        new_label.setContentsMargins(0, 4, 0, 0)
         add_row = QHBoxLayout()
+        add_row.addWidget(new_label, 0, Qt.AlignmentFlag.AlignTop)
         add_row.addWidget(self.name_field, 2, Qt.AlignmentFlag.AlignTop)
         if with_kind:
             self.kind = QComboBox()
@@ -67,16 +72,14 @@ class ResourceList(QGroupBox):
             add_row.addWidget(self.kind, 1, Qt.AlignmentFlag.AlignTop)
         add_row.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignTop)
         self.name.returnPressed.connect(self.add_button.click)
-        hint = QLabel(_("Deaktivierte Einträge bleiben in alten Terminen erhalten, werden aber nicht mehr angeboten."))
-        hint.setWordWrap(True)
-        hint.setStyleSheet("color: #607d8b;")
-        buttons = QHBoxLayout()
-        buttons.addWidget(hint, 1)
-        buttons.addWidget(self.toggle_button, 0, Qt.AlignmentFlag.AlignTop)
+        toggle_row = QHBoxLayout()
+        toggle_row.addStretch(1)
+        toggle_row.addWidget(self.toggle_button)
         layout = QVBoxLayout(self)
-        layout.addLayout(add_row)
         layout.addWidget(self.list, 1)
-        layout.addLayout(buttons)
+        layout.addLayout(toggle_row)
+        layout.addSpacing(6)
+        layout.addLayout(add_row)
 
     def set_items(self, rows: list[tuple[int, str, bool, str]]) -> None:
         """Show (id, text, active, tooltip) rows, keeping the selection where possible."""
@@ -125,17 +128,28 @@ class ResourcesPage(QWidget):
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.bays = ResourceList(_("Bühnen"), _("Name der neuen Bühne, z. B. Bühne 3"), 60, with_kind=True)
-        self.mechanics = ResourceList(_("Monteure"), _("Name des neuen Monteurs"), 80, with_kind=False)
+        self.bays = ResourceList(_("Bühnen"), _("Name, z. B. Bühne 5"), 60, with_kind=True)
+        self.mechanics = ResourceList(_("Monteure"), _("Vor- und Nachname"), 80, with_kind=False)
         self.bays.add_button.clicked.connect(self.add_bay)
         self.mechanics.add_button.clicked.connect(self.add_mechanic)
         self.bays.toggle_button.clicked.connect(self.toggle_bay)
         self.mechanics.toggle_button.clicked.connect(self.toggle_mechanic)
-        layout = QHBoxLayout(self)
+        lists = QHBoxLayout()
+        lists.setSpacing(16)
+        lists.addWidget(self.bays, 1)
+        lists.addWidget(self.mechanics, 1)
+        hint = QLabel(
+            _(
+                "Deaktivierte Bühnen und Monteure (grau) bleiben in vorhandenen Terminen erhalten, werden für neue "
+                "Termine aber nicht mehr angeboten. Doppelklick schaltet um."
+            )
+        )
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: #607d8b;")
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(16)
-        layout.addWidget(self.bays, 1)
-        layout.addWidget(self.mechanics, 1)
+        layout.addLayout(lists, 1)
+        layout.addWidget(hint)
 
     def load(self) -> None:
         """Read bays and mechanics in the background."""

@@ -41,7 +41,7 @@ class SettingsView(QWidget):
         self.nav.setFixedWidth(210)
         self.nav.setSpacing(2)
         self.nav.setStyleSheet(
-            "QListWidget#settingsNav { border: none; background: #eceff1; padding-top: 8px; }"
+            "QListWidget#settingsNav { border: none; background: #eceff1; padding-top: 8px; outline: 0; }"
             "QListWidget#settingsNav::item { padding: 8px 12px; }"
             "QListWidget#settingsNav::item:selected { background: #cfd8dc; color: #263238; font-weight: 600; }"
         )

@@ -12,6 +12,7 @@ from babel.numbers import format_decimal
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
+    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -33,7 +34,7 @@ from ui.widgets.form import FieldWithError, ValidatedForm
 
 HINT_STYLE = "color: #607d8b;"
 SLOT_CHOICES = (5, 10, 15, 20, 30, 60)
-# Field name → (column length in app/models/workshop.py) for the plain text fields.
+# Field name → column length in app/models/workshop.py (the IBAN may be typed in groups of four).
 TEXT_FIELDS: dict[str, int] = {
     "name": 120,
     "owner_name": 120,
@@ -88,9 +89,11 @@ class WorkshopForm(QWidget):
             edit.textEdited.connect(lambda _text, key=name: self._on_edit(key))
             self.edits[name] = edit
         self._loading = False
+        self._left_forms: list[ValidatedForm] = []
         left = QVBoxLayout()
         left.addWidget(self._workshop_group())
         left.addWidget(self._bank_group())
+        _align_labels(self._left_forms)
         left.addStretch(1)
         right = QVBoxLayout()
         right.addWidget(self._labour_group())
@@ -99,8 +102,9 @@ class WorkshopForm(QWidget):
         columns = QHBoxLayout(self)
         columns.setContentsMargins(0, 0, 0, 0)
         columns.setSpacing(16)
-        columns.addLayout(left, 1)
-        columns.addLayout(right, 1)
+        # The opening-hours grid needs the wider column.
+        columns.addLayout(left, 5)
+        columns.addLayout(right, 6)
 
     # --- building --------------------------------------------------------------------------------------
 
@@ -110,6 +114,7 @@ class WorkshopForm(QWidget):
 
     def _workshop_group(self) -> QGroupBox:
         box, form = _group(_("Werkstatt"))
+        self._left_forms.append(form)
         e = self.edits
         e["name"].setPlaceholderText(_("z. B. Kfz-Meisterbetrieb Huber"))
         e["postcode"].setPlaceholderText(_("PLZ"))
@@ -149,6 +154,7 @@ class WorkshopForm(QWidget):
 
     def _bank_group(self) -> QGroupBox:
         box, form = _group(_("Bank"))
+        self._left_forms.append(form)
         self.edits["iban"].setPlaceholderText(_("z. B. DE89 3704 0044 0532 0130 00"))
         self.edits["bic"].setPlaceholderText(_("z. B. COBADEFFXXX"))
         self._add(form, "iban", _("IBAN"), self.edits["iban"])
@@ -202,7 +208,6 @@ class WorkshopForm(QWidget):
         self.hours_summary = QLabel("")
         self.hours_summary.setObjectName("hoursSummary")
         self.hours_summary.setWordWrap(True)
-        self.hours_summary.setStyleSheet("padding: 4px;")
         self.fields["opening_hours"] = FieldWithError(self.hours_summary)
         layout.addWidget(self.fields["opening_hours"])
         form = ValidatedForm()
@@ -237,6 +242,7 @@ class WorkshopForm(QWidget):
             for name, edit in self.edits.items():
                 edit.setText(str(getattr(settings, name)))
                 edit.setCursorPosition(0)
+            self.edits["iban"].setText(_iban_groups(settings.iban))
             self.labour_rate.setText(rate_text(settings.labour_rate_net))
             _select(self.bundesland, settings.bundesland)
             _select(self.aw_per_hour, settings.aw_per_hour)
@@ -279,7 +285,7 @@ class WorkshopForm(QWidget):
         try:
             hours = parse_opening_hours(self.hours.to_json())
         except ValidationError as exc:
-            self.hours_summary.setText("")
+            self.hours_summary.setText(_("So können die Öffnungszeiten nicht gespeichert werden:"))
             wrapper.set_error(exc.message)
             return
         wrapper.set_error("")
@@ -290,3 +296,21 @@ def _select(combo: QComboBox, data: object) -> None:
     index = combo.findData(data)
     if index >= 0:
         combo.setCurrentIndex(index)
+
+
+def _iban_groups(iban: str) -> str:
+    """The stored compact IBAN in groups of four, as printed on bank cards and invoices."""
+    return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
+
+
+def _align_labels(forms: list[ValidatedForm]) -> None:
+    """Give stacked forms one label width, so their fields line up."""
+    labels = [
+        item.widget()
+        for form in forms
+        for row in range(form.rowCount())
+        if (item := form.itemAt(row, QFormLayout.ItemRole.LabelRole)) is not None and item.widget() is not None
+    ]
+    width = max((label.sizeHint().width() for label in labels), default=0)
+    for label in labels:
+        label.setMinimumWidth(width)
