@@ -16,8 +16,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
-from app import __version__, i18n
-from app import cli_invoicing
+from app import __version__, cli_invoicing, i18n
 from app.cli_commands import register_core
 from app.cli_output import error
 from app.errors import WorkshopError
