@@ -126,6 +126,7 @@ class InvoiceDocument:
     notes: tuple[str, ...] = ()
     buyer_reference: str = ""
     order_number: str = ""
+    customer_number: str = ""  # the workshop's own customer number ("K-1001"), printed as "Kundennummer"
     currency: str = "EUR"
 
     @property

@@ -29,6 +29,7 @@ from app.tax_lines import (
     InputLine,
     TaxKey,
     altteil_lines,
+    check_kind,
     check_rate,
     discount_lines,
     key_order,
@@ -51,6 +52,7 @@ __all__ = [
     "TaxResult",
     "compute",
     "kleinunternehmer_warnings",
+    "negated",
     "reverse_charge_applies",
 ]
 
@@ -144,7 +146,8 @@ def compute(lines: Sequence[InputLine], ctx: TaxContext) -> TaxResult:
     out: list[DocLine] = []
     base: dict[TaxKey, Decimal] = {}  # non-discount nets so far: what a discount applies to
     running: dict[TaxKey, Decimal] = {}  # the same after the discounts so far
-    for index, line in enumerate(lines):
+    for index, entered in enumerate(lines):
+        line = replace(entered, kind=check_kind(entered, index))
         rate = check_rate(line, index)
         key = _tax_key(rate, reverse_charge=reverse_charge, kleinunternehmer=kleinunternehmer)
         if line.kind == LineKind.DISCOUNT:
@@ -182,6 +185,36 @@ def compute(lines: Sequence[InputLine], ctx: TaxContext) -> TaxResult:
         kleinunternehmer=kleinunternehmer,
         small_invoice_allowed=gross_total <= SMALL_INVOICE_LIMIT and not reverse_charge,
         notes=tuple(notes),
+    )
+
+
+def negated(result: TaxResult) -> TaxResult:
+    """The figures of a Stornorechnung for ``result``: quantities, nets, taxes and totals negated, unit
+    prices kept positive (EN 16931 BR-27), flags and notes unchanged.
+
+    ``compute`` rejects negative quantities, so a Storno is made from the original's result: half-up
+    rounds away from zero, so negating is exactly what computing the negated lines would give.
+    """
+
+    def neg(value: Decimal) -> Decimal:
+        return Decimal(0) - value  # never "-0.00"
+
+    return replace(
+        result,
+        lines=tuple(
+            replace(
+                doc,
+                quantity=neg(doc.quantity),
+                net=neg(doc.net),
+                aw=None if doc.aw is None else neg(doc.aw),  # the AW count is the labour line's quantity
+            )
+            for doc in result.lines
+        ),
+        taxes=tuple(replace(tax, net=neg(tax.net), tax=neg(tax.tax)) for tax in result.taxes),
+        net_total=neg(result.net_total),
+        tax_total=neg(result.tax_total),
+        gross_total=neg(result.gross_total),
+        altteil_tax=neg(result.altteil_tax),
     )
 
 

@@ -48,7 +48,8 @@ class InputLine:
     Labour in AW: ``aw`` (or ``quantity``) is the AW count; the AW price is ``unit_price_net`` (up to 4
     decimals) or, exactly, ``hourly_rate`` ÷ ``aw_per_hour``. Discounts (kind DISCOUNT) carry either
     ``percent`` or ``amount_net`` (its size; the sign is ignored, a discount always reduces) and apply to
-    all non-discount lines before them; their own quantity, price and rate are not used.
+    all non-discount lines before them; their own quantity and price are not used, and their rate only
+    has to be a valid one (the parts take the rates of the lines they reduce).
     """
 
     kind: LineKind
@@ -72,7 +73,9 @@ def key_order(key: TaxKey) -> tuple[int, Decimal]:
 
 
 def _fail(message_id: str, index: int, name: str, **params: object) -> ValidationError:
-    return ValidationError(message_id, field=f"lines[{index}].{name}", position=index + 1, **params)
+    """A ValidationError for input line ``index``; callers wrap the message in N_() for extraction."""
+    where = f"lines[{index}].{name}"
+    return ValidationError(message_id, field=where, position=index + 1, **params)
 
 
 def _number(value: object, index: int, name: str) -> Decimal:
@@ -80,7 +83,7 @@ def _number(value: object, index: int, name: str) -> Decimal:
     if isinstance(value, int) and not isinstance(value, bool):
         return Decimal(value)
     if not isinstance(value, Decimal) or not value.is_finite():
-        raise _fail("Position {position}: „{value}“ ist keine gültige Zahl.", index, name, value=value)
+        raise _fail(N_("Position {position}: „{value}“ ist keine gültige Zahl."), index, name, value=value)
     return value
 
 
@@ -88,10 +91,10 @@ def _amount(value: object, index: int, name: str, places: int) -> Decimal:
     """A non-negative number with at most ``places`` decimals (trailing zeros do not count)."""
     number = _number(value, index, name)
     if number < 0:
-        raise _fail("Position {position}: Der Betrag darf nicht negativ sein.", index, name)
+        raise _fail(N_("Position {position}: Der Betrag darf nicht negativ sein."), index, name)
     if number != number.quantize(Decimal(1).scaleb(-places)):
         raise _fail(
-            "Position {position}: Der Betrag hat mehr als {places} Nachkommastellen.",
+            N_("Position {position}: Der Betrag hat mehr als {places} Nachkommastellen."),
             index,
             name,
             places=places,
@@ -103,11 +106,24 @@ def _quantity(value: object, index: int, name: str = "quantity") -> Decimal:
     number = _number(value, index, name)
     if number < 0:
         raise _fail(
-            "Position {position}: Die Menge darf nicht negativ sein – nur Rabatte sind negativ.",
+            N_("Position {position}: Die Menge darf nicht negativ sein – nur Rabatte sind negativ."),
             index,
             name,
         )
     return number
+
+
+def check_kind(line: InputLine, index: int) -> LineKind:
+    """The line's kind as a LineKind (stored rows carry plain strings); Altteil lines are generated only."""
+    try:
+        kind = LineKind(line.kind)
+    except ValueError:
+        raise _fail(
+            N_("Position {position}: unbekannte Positionsart „{kind}“."), index, "kind", kind=line.kind
+        ) from None
+    if kind in _GENERATED:
+        raise _fail(N_("Position {position}: Altteil-Zeilen werden automatisch erzeugt."), index, "kind")
+    return kind
 
 
 def check_rate(line: InputLine, index: int) -> Decimal:
@@ -117,7 +133,7 @@ def check_rate(line: InputLine, index: int) -> Decimal:
         if rate == allowed:
             return allowed
     raise _fail(
-        "Position {position}: unbekannter Steuersatz {rate} % – erlaubt sind 19 %, 7 % und 0 %.",
+        N_("Position {position}: unbekannter Steuersatz {rate} % – erlaubt sind 19 %, 7 % und 0 %."),
         index,
         "vat_rate",
         rate=formatting.number(rate),
@@ -125,11 +141,10 @@ def check_rate(line: InputLine, index: int) -> Decimal:
 
 
 def priced_line(line: InputLine, index: int, key: TaxKey) -> DocLine:
-    """A labour, part, exchange part or fee line with its net (position 0; the caller numbers)."""
+    """A labour, part, exchange part or fee line with its net (position 0; the caller numbers).
+    ``line.kind`` must already be checked (``check_kind``)."""
     if line.kind == LineKind.DISCOUNT:  # pragma: no cover - the caller routes discounts elsewhere
         raise ValueError("discounts are not priced lines")
-    if line.kind in _GENERATED:
-        raise _fail("Position {position}: Altteil-Zeilen werden automatisch erzeugt.", index, "kind")
     if line.kind == LineKind.LABOUR:
         return _labour_line(line, index, key)
     quantity = _quantity(line.quantity, index)
@@ -157,7 +172,7 @@ def _labour_line(line: InputLine, index: int, key: TaxKey) -> DocLine:
         # ``aw`` is the count; a quantity other than the default 1 must say the same.
         if quantity not in (Decimal(1), aw):
             raise _fail(
-                "Position {position}: AW-Anzahl ({aw}) und Menge ({quantity}) widersprechen sich.",
+                N_("Position {position}: AW-Anzahl ({aw}) und Menge ({quantity}) widersprechen sich."),
                 index,
                 "aw",
                 aw=formatting.number(aw),
@@ -168,7 +183,7 @@ def _labour_line(line: InputLine, index: int, key: TaxKey) -> DocLine:
     valid_per_hour = isinstance(per_hour, int) and not isinstance(per_hour, bool) and per_hour > 0
     if per_hour is not None and not valid_per_hour:
         raise _fail(
-            "Position {position}: AW pro Stunde muss eine ganze Zahl größer 0 sein.",
+            N_("Position {position}: AW pro Stunde muss eine ganze Zahl größer 0 sein."),
             index,
             "aw_per_hour",
         )
@@ -178,14 +193,14 @@ def _labour_line(line: InputLine, index: int, key: TaxKey) -> DocLine:
         hourly = _amount(line.hourly_rate, index, "hourly_rate", _PRICE_PLACES).quantize(CENT)
         if per_hour is None:
             raise _fail(
-                "Position {position}: Zum Stundensatz fehlt die Zahl der AW pro Stunde.",
+                N_("Position {position}: Zum Stundensatz fehlt die Zahl der AW pro Stunde."),
                 index,
                 "aw_per_hour",
             )
         shown = (hourly / per_hour).quantize(_FOUR_PLACES, rounding=ROUND_HALF_UP)
         if price not in (Decimal(0), shown):
             raise _fail(
-                "Position {position}: Der AW-Preis passt nicht zu Stundensatz ÷ AW pro Stunde.",
+                N_("Position {position}: Der AW-Preis passt nicht zu Stundensatz ÷ AW pro Stunde."),
                 index,
                 "unit_price_net",
             )
@@ -240,19 +255,19 @@ def discount_lines(
     """
     if (line.percent is None) == (line.amount_net is None):
         raise _fail(
-            "Position {position}: Beim Rabatt entweder Prozent oder Betrag angeben.",
+            N_("Position {position}: Beim Rabatt entweder Prozent oder Betrag angeben."),
             index,
             "percent",
         )
     keys = sorted((key for key, net in base.items() if net > 0), key=key_order)
     if not keys:
-        raise _fail("Position {position}: Vor dem Rabatt steht keine Position mit Betrag.", index, "kind")
+        raise _fail(N_("Position {position}: Vor dem Rabatt steht keine Position mit Betrag."), index, "kind")
     whole = sum((base[key] for key in keys), Decimal(0))
     if line.percent is not None:
         percent = _amount(line.percent, index, "percent", _PRICE_PLACES)
         if not 0 < percent <= 100:
             raise _fail(
-                "Position {position}: Der Rabatt muss über 0 und höchstens 100 % sein.",
+                N_("Position {position}: Der Rabatt muss über 0 und höchstens 100 % sein."),
                 index,
                 "percent",
             )
@@ -268,7 +283,7 @@ def discount_lines(
     shares = list(zip(keys, parts, strict=True))
     if total > whole or any(part > running.get(key, Decimal(0)) for key, part in shares):
         raise _fail(
-            "Position {position}: Der Rabatt ist höher als der Wert der Positionen davor.",
+            N_("Position {position}: Der Rabatt ist höher als der Wert der Positionen davor."),
             index,
             name,
         )

@@ -65,6 +65,8 @@ class TaskRunner(QObject):
         self._pending -= 1
         if self._pending == 0:
             self.busy_changed.emit(False)
+        if future.cancelled():  # cancelled at shutdown: nobody is waiting for the result any more
+            return
         exc = future.exception()
         if exc is not None:
             handler = on_error or self._default_error

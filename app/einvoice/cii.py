@@ -86,8 +86,12 @@ def _sub(parent: _Element, tag: str, text: str | None = None, **attrib: str) -> 
 
 def _date(parent: _Element, tag: str, value: dt.date, *, qualified: bool = False) -> None:
     wrapper = _sub(parent, tag)
-    _sub(wrapper, "qdt:DateTimeString" if qualified else "udt:DateTimeString", value.strftime("%Y%m%d"),
-         format="102")
+    _sub(
+        wrapper,
+        "qdt:DateTimeString" if qualified else "udt:DateTimeString",
+        value.strftime("%Y%m%d"),
+        format="102",
+    )
 
 
 def _check(doc: InvoiceDocument) -> None:
@@ -95,15 +99,19 @@ def _check(doc: InvoiceDocument) -> None:
     if not doc.lines:
         raise ValidationError("Die Rechnung hat keine Positionen.", field="lines")
     if doc.is_storno and doc.cancels is None:
-        raise ValidationError("Die Stornorechnung nennt keine Originalrechnung (Nummer und Datum).",
-                              field="cancels")
+        raise ValidationError(
+            "Die Stornorechnung nennt keine Originalrechnung (Nummer und Datum).", field="cancels"
+        )
     if doc.reverse_charge and not doc.buyer.vat_id.strip():
         raise ValidationError(
             "Für die Steuerschuldnerschaft des Leistungsempfängers fehlt die USt-IdNr. des Kunden „{name}“.",
-            field="vat_id", name=doc.buyer.name)
+            field="vat_id",
+            name=doc.buyer.name,
+        )
     if not (doc.seller.vat_id.strip() or doc.seller.tax_number.strip()):
-        raise ValidationError("Für die E-Rechnung fehlt die USt-IdNr. oder Steuernummer der Werkstatt.",
-                              field="vat_id")
+        raise ValidationError(
+            "Für die E-Rechnung fehlt die USt-IdNr. oder Steuernummer der Werkstatt.", field="vat_id"
+        )
 
 
 def _party(parent: _Element, tag: str, party: Party, *, seller: bool) -> None:
@@ -130,8 +138,9 @@ def _party(parent: _Element, tag: str, party: Party, *, seller: bool) -> None:
     if party.email:
         _sub(_sub(node, "ram:URIUniversalCommunication"), "ram:URIID", party.email, schemeID="EM")
     if party.vat_id.strip():
-        _sub(_sub(node, "ram:SpecifiedTaxRegistration"), "ram:ID", party.vat_id.replace(" ", ""),
-             schemeID="VA")
+        _sub(
+            _sub(node, "ram:SpecifiedTaxRegistration"), "ram:ID", party.vat_id.replace(" ", ""), schemeID="VA"
+        )
     if seller and party.tax_number.strip():
         _sub(_sub(node, "ram:SpecifiedTaxRegistration"), "ram:ID", party.tax_number.strip(), schemeID="FC")
 
@@ -151,16 +160,25 @@ def _line(parent: _Element, line: DocLine) -> None:
         _sub(characteristic, "ram:Description", "Einheit")
         _sub(characteristic, "ram:Value", line.unit_label)
     agreement = _sub(item, "ram:SpecifiedLineTradeAgreement")
-    _sub(_sub(agreement, "ram:NetPriceProductTradePrice"), "ram:ChargeAmount", unit_price(line.unit_price_net))
-    _sub(_sub(item, "ram:SpecifiedLineTradeDelivery"), "ram:BilledQuantity", quantity(qty),
-         unitCode=line.unit_code)
+    _sub(
+        _sub(agreement, "ram:NetPriceProductTradePrice"), "ram:ChargeAmount", unit_price(line.unit_price_net)
+    )
+    _sub(
+        _sub(item, "ram:SpecifiedLineTradeDelivery"),
+        "ram:BilledQuantity",
+        quantity(qty),
+        unitCode=line.unit_code,
+    )
     settlement = _sub(item, "ram:SpecifiedLineTradeSettlement")
     tax = _sub(settlement, "ram:ApplicableTradeTax")
     _sub(tax, "ram:TypeCode", "VAT")
     _sub(tax, "ram:CategoryCode", str(line.vat_category))
     _sub(tax, "ram:RateApplicablePercent", percent(line.vat_rate))
-    _sub(_sub(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation"), "ram:LineTotalAmount",
-         amount(line.net))
+    _sub(
+        _sub(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation"),
+        "ram:LineTotalAmount",
+        amount(line.net),
+    )
 
 
 def _reason(doc: InvoiceDocument, tax: TaxBreakdown) -> str:
@@ -204,8 +222,11 @@ def _settlement(trade: _Element, doc: InvoiceDocument) -> None:
         account = _sub(means, "ram:PayeePartyCreditorFinancialAccount")
         _sub(account, "ram:IBANID", doc.iban.replace(" ", "").upper())
         if doc.bic.strip():
-            _sub(_sub(means, "ram:PayeeSpecifiedCreditorFinancialInstitution"), "ram:BICID",
-                 doc.bic.replace(" ", "").upper())
+            _sub(
+                _sub(means, "ram:PayeeSpecifiedCreditorFinancialInstitution"),
+                "ram:BICID",
+                doc.bic.replace(" ", "").upper(),
+            )
     for tax in doc.taxes:
         _header_tax(node, doc, tax)
     terms = _sub(node, "ram:SpecifiedTradePaymentTerms")
@@ -227,9 +248,12 @@ def _settlement(trade: _Element, doc: InvoiceDocument) -> None:
 
 def _vehicle_note(doc: InvoiceDocument) -> str:
     vehicle = doc.vehicle
-    parts = [vehicle.make_model, vehicle.plate and f"Kennzeichen {vehicle.plate}",
-             vehicle.vin and f"FIN {vehicle.vin}",
-             f"km-Stand {vehicle.mileage}" if vehicle.mileage is not None else ""]
+    parts = [
+        vehicle.make_model,
+        vehicle.plate and f"Kennzeichen {vehicle.plate}",
+        vehicle.vin and f"FIN {vehicle.vin}",
+        f"km-Stand {vehicle.mileage}" if vehicle.mileage is not None else "",
+    ]
     shown = [p for p in parts if p]
     return "Fahrzeug: " + ", ".join(shown) if shown else ""
 
@@ -264,7 +288,11 @@ def build_cii(doc: InvoiceDocument, *, profile: Profile) -> bytes:
     _party(agreement, "ram:SellerTradeParty", doc.seller, seller=True)
     _party(agreement, "ram:BuyerTradeParty", doc.buyer, seller=False)
     if doc.order_number.strip():
-        _sub(_sub(agreement, "ram:BuyerOrderReferencedDocument"), "ram:IssuerAssignedID", doc.order_number.strip())
+        _sub(
+            _sub(agreement, "ram:BuyerOrderReferencedDocument"),
+            "ram:IssuerAssignedID",
+            doc.order_number.strip(),
+        )
     delivery = _sub(trade, "ram:ApplicableHeaderTradeDelivery")
     _date(_sub(delivery, "ram:ActualDeliverySupplyChainEvent"), "ram:OccurrenceDateTime", doc.service_date)
     _settlement(trade, doc)

@@ -15,9 +15,15 @@ RULE_TEXTS: dict[str, str] = {
     "BR-16": N_("Die Rechnung muss mindestens eine Position haben."),
     "BR-27": N_("Ein Einzelpreis (netto) darf nicht negativ sein."),
     "BR-61": N_("Bei SEPA-Überweisung fehlt die IBAN der Werkstatt."),
-    "BR-CO-10": N_("Die Summe der Positionen (BT-106) stimmt nicht mit den Nettobeträgen der Positionen überein."),
-    "BR-CO-13": N_("Der Nettobetrag der Rechnung (BT-109) stimmt nicht mit der Summe der Positionen überein."),
-    "BR-CO-14": N_("Die Umsatzsteuer gesamt (BT-110) stimmt nicht mit der Summe der Steuerbeträge je Satz überein."),
+    "BR-CO-10": N_(
+        "Die Summe der Positionen (BT-106) stimmt nicht mit den Nettobeträgen der Positionen überein."
+    ),
+    "BR-CO-13": N_(
+        "Der Nettobetrag der Rechnung (BT-109) stimmt nicht mit der Summe der Positionen überein."
+    ),
+    "BR-CO-14": N_(
+        "Die Umsatzsteuer gesamt (BT-110) stimmt nicht mit der Summe der Steuerbeträge je Satz überein."
+    ),
     "BR-CO-15": N_("Die Summe brutto (BT-112) stimmt nicht – sie muss Nettobetrag plus Umsatzsteuer sein."),
     "BR-CO-16": N_("Der Zahlbetrag (BT-115) stimmt nicht – er muss Bruttobetrag minus Anzahlung sein."),
     "BR-CO-17": N_("Der Steuerbetrag eines Steuersatzes ist nicht Bemessungsgrundlage × Steuersatz."),
@@ -25,21 +31,31 @@ RULE_TEXTS: dict[str, str] = {
     "BR-CO-26": N_("Die Werkstatt braucht eine Kennung: USt-IdNr., Steuernummer oder Registernummer."),
     "BR-S-02": N_("Bei Umsatzsteuer fehlt die USt-IdNr. oder Steuernummer der Werkstatt."),
     "BR-S-05": N_("Eine Position zum Normal- oder ermäßigten Satz hat keinen Steuersatz über 0 %."),
-    "BR-S-08": N_("Die Bemessungsgrundlage eines Steuersatzes stimmt nicht mit der Summe der Positionen "
-                  "zu diesem Satz überein."),
+    "BR-S-08": N_(
+        "Die Bemessungsgrundlage eines Steuersatzes stimmt nicht mit der Summe der Positionen "
+        "zu diesem Satz überein."
+    ),
     "BR-S-09": N_("Der Steuerbetrag eines Steuersatzes ist nicht Bemessungsgrundlage × Steuersatz."),
     "BR-AE-01": N_("Bei Steuerschuldnerschaft des Leistungsempfängers fehlt die Steueraufschlüsselung „AE“."),
-    "BR-AE-02": N_("Bei Steuerschuldnerschaft des Leistungsempfängers müssen die USt-IdNr. der Werkstatt "
-                   "und des Kunden angegeben sein."),
-    "BR-AE-05": N_("Positionen mit Steuerschuldnerschaft des Leistungsempfängers müssen 0 % Umsatzsteuer haben."),
-    "BR-AE-08": N_("Die Bemessungsgrundlage „Steuerschuldnerschaft des Leistungsempfängers“ stimmt nicht mit "
-                   "der Summe der Positionen überein."),
+    "BR-AE-02": N_(
+        "Bei Steuerschuldnerschaft des Leistungsempfängers müssen die USt-IdNr. der Werkstatt "
+        "und des Kunden angegeben sein."
+    ),
+    "BR-AE-05": N_(
+        "Positionen mit Steuerschuldnerschaft des Leistungsempfängers müssen 0 % Umsatzsteuer haben."
+    ),
+    "BR-AE-08": N_(
+        "Die Bemessungsgrundlage „Steuerschuldnerschaft des Leistungsempfängers“ stimmt nicht mit "
+        "der Summe der Positionen überein."
+    ),
     "BR-AE-09": N_("Bei Steuerschuldnerschaft des Leistungsempfängers muss der Steuerbetrag 0,00 sein."),
     "BR-AE-10": N_("Der Hinweis „Steuerschuldnerschaft des Leistungsempfängers“ fehlt."),
     "BR-E-01": N_("Für steuerfreie Positionen fehlt die Steueraufschlüsselung „E“."),
     "BR-E-02": N_("Bei steuerfreien Umsätzen fehlt die USt-IdNr. oder Steuernummer der Werkstatt."),
     "BR-E-05": N_("Steuerfreie Positionen müssen 0 % Umsatzsteuer haben."),
-    "BR-E-08": N_("Die steuerfreie Bemessungsgrundlage stimmt nicht mit der Summe der steuerfreien Positionen überein."),
+    "BR-E-08": N_(
+        "Die steuerfreie Bemessungsgrundlage stimmt nicht mit der Summe der steuerfreien Positionen überein."
+    ),
     "BR-E-09": N_("Bei steuerfreien Umsätzen muss der Steuerbetrag 0,00 sein."),
     "BR-E-10": N_("Bei steuerfreien Umsätzen fehlt der Befreiungsgrund (z. B. § 19 UStG)."),
     "BR-CL-01": N_("Die Dokumentart (BT-3) ist nicht zulässig."),
@@ -59,22 +75,38 @@ FAMILY_TEXTS: dict[str, str] = {
 
 # Sentence patterns of the FX-SCH-A-* rules; {name} is the element or attribute, {value} its content.
 _FX_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^Value of '(?P<name>[^']+)' is not allowed\.?$"),
-     N_("Der Wert „{value}“ in „{name}“ ist nicht zulässig (Codeliste).")),
-    (re.compile(r"^Element '(?P<name>[^']+)' is marked as not used in the given context\.?$"),
-     N_("Das Element „{name}“ ist an dieser Stelle nicht erlaubt.")),
-    (re.compile(r"^Element variant '(?P<name>[^']+)' is marked as not used in the given context\.?$"),
-     N_("Das Element „{name}“ ist an dieser Stelle nicht erlaubt.")),
-    (re.compile(r"^Element '(?P<name>[^']+)' must occur exactly 1 times\.?$"),
-     N_("Das Element „{name}“ muss genau einmal vorkommen.")),
-    (re.compile(r"^Element (?:variant )?'(?P<name>[^']+)' may occur at maximum 1 times\.?$"),
-     N_("Das Element „{name}“ darf höchstens einmal vorkommen.")),
-    (re.compile(r"^Element '(?P<name>[^']+)' must occur at least 1 times\.?$"),
-     N_("Das Element „{name}“ fehlt.")),
-    (re.compile(r"^Attribute '?@?(?P<name>[^' ]+)' marked as not used in the given context\.?$"),
-     N_("Das Attribut „{name}“ ist an dieser Stelle nicht erlaubt.")),
-    (re.compile(r"^Attribute '(?P<name>[^']+)' is required in this context\.?$"),
-     N_("Das Attribut „{name}“ fehlt.")),
+    (
+        re.compile(r"^Value of '(?P<name>[^']+)' is not allowed\.?$"),
+        N_("Der Wert „{value}“ in „{name}“ ist nicht zulässig (Codeliste)."),
+    ),
+    (
+        re.compile(r"^Element '(?P<name>[^']+)' is marked as not used in the given context\.?$"),
+        N_("Das Element „{name}“ ist an dieser Stelle nicht erlaubt."),
+    ),
+    (
+        re.compile(r"^Element variant '(?P<name>[^']+)' is marked as not used in the given context\.?$"),
+        N_("Das Element „{name}“ ist an dieser Stelle nicht erlaubt."),
+    ),
+    (
+        re.compile(r"^Element '(?P<name>[^']+)' must occur exactly 1 times\.?$"),
+        N_("Das Element „{name}“ muss genau einmal vorkommen."),
+    ),
+    (
+        re.compile(r"^Element (?:variant )?'(?P<name>[^']+)' may occur at maximum 1 times\.?$"),
+        N_("Das Element „{name}“ darf höchstens einmal vorkommen."),
+    ),
+    (
+        re.compile(r"^Element '(?P<name>[^']+)' must occur at least 1 times\.?$"),
+        N_("Das Element „{name}“ fehlt."),
+    ),
+    (
+        re.compile(r"^Attribute '?@?(?P<name>[^' ]+)' marked as not used in the given context\.?$"),
+        N_("Das Attribut „{name}“ ist an dieser Stelle nicht erlaubt."),
+    ),
+    (
+        re.compile(r"^Attribute '(?P<name>[^']+)' is required in this context\.?$"),
+        N_("Das Attribut „{name}“ fehlt."),
+    ),
 )
 
 _RULE_PREFIX = re.compile(r"^\s*\[(?P<rule>[A-Z][A-Z0-9-]+)\]\s*-?\s*")
@@ -85,11 +117,11 @@ def strip_rule_prefix(text: str) -> tuple[str, str]:
     match = _RULE_PREFIX.match(text)
     if not match:
         return "", text.strip()
-    return match.group("rule"), text[match.end():].strip()
+    return match.group("rule"), text[match.end() :].strip()
 
 
 def german_text(rule_id: str, text: str, value: str = "") -> str:
-    """The German explanation of a finding: table entry, family headline, FX pattern, or the rule's own text."""
+    """German explanation of a finding: table entry, family headline, FX pattern, or the rule's own text."""
     if rule_id in RULE_TEXTS:
         return _(RULE_TEXTS[rule_id])
     for prefix, family in FAMILY_TEXTS.items():

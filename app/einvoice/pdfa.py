@@ -40,6 +40,7 @@ from pypdf.generic import (
 
 from app.einvoice.cii import NS_RAM, NS_RSM, NS_UDT
 from app.errors import ValidationError
+from app.i18n import _
 
 XML_FILENAME = "factur-x.xml"
 PDF_HEADER = "%PDF-1.7"
@@ -64,8 +65,9 @@ def _invoice_facts(xml: bytes) -> tuple[str, dt.date]:
     try:
         issued = dt.datetime.strptime(raw.strip(), "%Y%m%d").date()
     except ValueError as exc:
-        raise ValidationError("Das Rechnungsdatum in der E-Rechnung ist ungültig: „{value}“.", field="xml",
-                              value=raw) from exc
+        raise ValidationError(
+            "Das Rechnungsdatum in der E-Rechnung ist ungültig: „{value}“.", field="xml", value=raw
+        ) from exc
     return number, issued
 
 
@@ -74,13 +76,15 @@ def _output_intent(writer: PdfWriter) -> None:
     profile.set_data(icc_profile())
     profile[NameObject("/N")] = NumberObject(3)
     encoded = profile.flate_encode()
-    intent = DictionaryObject({
-        NameObject("/Type"): NameObject("/OutputIntent"),
-        NameObject("/S"): NameObject("/GTS_PDFA1"),
-        NameObject("/OutputConditionIdentifier"): TextStringObject(ICC_CONDITION),
-        NameObject("/Info"): TextStringObject(ICC_CONDITION),
-        NameObject("/DestOutputProfile"): writer._add_object(encoded),
-    })
+    intent = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/OutputIntent"),
+            NameObject("/S"): NameObject("/GTS_PDFA1"),
+            NameObject("/OutputConditionIdentifier"): TextStringObject(ICC_CONDITION),
+            NameObject("/Info"): TextStringObject(ICC_CONDITION),
+            NameObject("/DestOutputProfile"): writer._add_object(encoded),
+        }
+    )
     writer.root_object[NameObject("/OutputIntents")] = ArrayObject([writer._add_object(intent)])
 
 
@@ -136,12 +140,23 @@ def make_facturx_pdf(visual_pdf: bytes, xml: bytes, *, title: str, author: str, 
         source.write_bytes(visual_pdf)
         try:
             # AFRelationship Alternative: ZUGFeRD 2.x asks for it with EN 16931 (the XML is the invoice too).
-            facturx.generate_from_file(str(source), xml, flavor="factur-x", level="en16931", check_xsd=True,
-                                       pdf_metadata=metadata, lang=lang, output_pdf_file=str(target),
-                                       afrelationship="alternative")
+            facturx.generate_from_file(
+                str(source),
+                xml,
+                flavor="factur-x",
+                level="en16931",
+                check_xsd=True,
+                pdf_metadata=metadata,
+                lang=lang,
+                output_pdf_file=str(target),
+                afrelationship="alternative",
+            )
         except Exception as exc:  # noqa: BLE001 - factur-x raises bare Exception for XSD and PDF problems
-            raise ValidationError("Die E-Rechnung konnte nicht in das PDF eingebettet werden: {error}",
-                                  field="xml", error=str(exc)) from exc
+            raise ValidationError(
+                "Die E-Rechnung konnte nicht in das PDF eingebettet werden: {error}",
+                field="xml",
+                error=str(exc),
+            ) from exc
         return _post_pass(target, issued=issued, file_id=digest.digest()[:16])
 
 
@@ -150,7 +165,9 @@ def extract_xml(pdf: bytes) -> bytes:
     try:
         _name, xml = facturx.get_xml_from_pdf(pdf, check_xsd=False)
     except Exception as exc:  # noqa: BLE001 - pypdf/factur-x errors on damaged files
-        raise ValidationError("Das PDF kann nicht gelesen werden: {error}", field="pdf", error=str(exc)) from exc
+        raise ValidationError(
+            "Das PDF kann nicht gelesen werden: {error}", field="pdf", error=str(exc)
+        ) from exc
     if not xml:
         raise ValidationError("Das PDF enthält keine E-Rechnung (factur-x.xml).", field="pdf")
     return bytes(xml)
@@ -165,6 +182,7 @@ _XMP_NS = {
     "xmp": "http://ns.adobe.com/xap/1.0/",
     "fx": "urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#",
 }
+_ZONE = re.compile(r"(Z|[+-]\d{2}'?:?\d{2}'?)$")
 # Info key → XPath of the XMP property that must hold the same value (PDF/A-3 clause 6.6.3).
 _INFO_XMP = {
     "/Title": "dc:title/rdf:Alt/rdf:li",
@@ -184,7 +202,7 @@ def _xmp_value(xmp: Any, path: str) -> str | None:
         found = description.find(path, _XMP_NS)
         if found is not None:
             return str(found.text or "").strip()
-        prefix, local = path.split("/")[0].split(":")
+        prefix, local = path.split("/", maxsplit=1)[0].split(":")
         attr = description.get(f"{{{_XMP_NS[prefix]}}}{local}")
         if attr is not None and "/" not in path:
             return str(attr).strip()
@@ -193,8 +211,15 @@ def _xmp_value(xmp: Any, path: str) -> str | None:
 
 def _normal_date(value: str) -> str:
     """PDF date (D:20250314000000+00'00') and XMP date (2025-03-14T00:00:00+00:00) as one comparable form."""
-    digits = re.sub(r"[^0-9+\-Z]", "", value.removeprefix("D:"))
-    return digits.replace("Z", "+0000").ljust(19, "0")
+    text = value.strip().removeprefix("D:")
+    zone = _ZONE.search(text)
+    body = text[: zone.start()] if zone else text
+    offset = (
+        "+0000"
+        if zone is None or zone.group(0) == "Z"
+        else zone.group(0)[0] + re.sub(r"\D", "", zone.group(0))
+    )
+    return re.sub(r"\D", "", body).ljust(14, "0") + offset
 
 
 def _fonts_without_file(resources_obj: Any, seen: set[int]) -> list[str]:
@@ -224,31 +249,35 @@ def _check_output_intent(root: Any) -> list[str]:
     intents = [i.get_object() for i in root.get("/OutputIntents", [])]
     pdfa = [i for i in intents if i.get("/S") == "/GTS_PDFA1"]
     if len(pdfa) != 1:
-        return ["Das PDF hat keine (oder mehrere) PDF/A-OutputIntents mit ICC-Profil."]
+        return [_("Das PDF hat keine (oder mehrere) PDF/A-OutputIntents mit ICC-Profil.")]
     profile = pdfa[0].get("/DestOutputProfile")
     if profile is None or profile.get_object().get("/N") != 3:
-        return ["Das ICC-Profil des OutputIntents fehlt oder ist kein RGB-Profil (N=3)."]
+        return [_("Das ICC-Profil des OutputIntents fehlt oder ist kein RGB-Profil (N=3).")]
     data = profile.get_object().get_data()
     if len(data) < 128 or data[36:40] != b"acsp" or data[8] not in (2, 4):
-        return ["Das ICC-Profil des OutputIntents ist beschädigt oder hat eine unbekannte Version."]
+        return [_("Das ICC-Profil des OutputIntents ist beschädigt oder hat eine unbekannte Version.")]
     return []
 
 
 def _check_xmp(reader: PdfReader) -> list[str]:
-    metadata = reader.trailer["/Root"].get("/Metadata")
+    root: Any = reader.trailer["/Root"].get_object()
+    metadata = root.get("/Metadata")
     if metadata is None:
-        return ["Das PDF hat keine XMP-Metadaten."]
+        return [_("Das PDF hat keine XMP-Metadaten.")]
     try:
         xmp = etree.fromstring(metadata.get_object().get_data())
     except etree.XMLSyntaxError:
-        return ["Die XMP-Metadaten des PDFs sind kein gültiges XML."]
+        return [_("Die XMP-Metadaten des PDFs sind kein gültiges XML.")]
     problems: list[str] = []
     if _xmp_value(xmp, "pdfaid:part") != "3" or (_xmp_value(xmp, "pdfaid:conformance") or "").upper() != "B":
-        problems.append("Die XMP-Metadaten kennzeichnen das PDF nicht als PDF/A-3B.")
-    if _xmp_value(xmp, "fx:DocumentType") != "INVOICE" or _xmp_value(xmp, "fx:DocumentFileName") != XML_FILENAME:
-        problems.append("Die Factur-X-Angaben in den XMP-Metadaten fehlen oder sind falsch.")
+        problems.append(_("Die XMP-Metadaten kennzeichnen das PDF nicht als PDF/A-3B."))
+    if (
+        _xmp_value(xmp, "fx:DocumentType") != "INVOICE"
+        or _xmp_value(xmp, "fx:DocumentFileName") != XML_FILENAME
+    ):
+        problems.append(_("Die Factur-X-Angaben in den XMP-Metadaten fehlen oder sind falsch."))
     if not _xmp_value(xmp, "fx:ConformanceLevel"):
-        problems.append("Das Factur-X-Profil (ConformanceLevel) fehlt in den XMP-Metadaten.")
+        problems.append(_("Das Factur-X-Profil (ConformanceLevel) fehlt in den XMP-Metadaten."))
     info = reader.trailer.get("/Info")
     info_dict = info.get_object() if info is not None else {}
     for key, path in _INFO_XMP.items():
@@ -258,7 +287,11 @@ def _check_xmp(reader: PdfReader) -> list[str]:
         if key.endswith("Date") and xmp_value is not None:
             value, xmp_value = _normal_date(value), _normal_date(xmp_value)
         if xmp_value is None or value.strip() != xmp_value:
-            problems.append(f"Info-Eintrag {key.lstrip('/')} stimmt nicht mit den XMP-Metadaten überein.")
+            problems.append(
+                _("Info-Eintrag {key} stimmt nicht mit den XMP-Metadaten überein.").format(
+                    key=key.lstrip("/")
+                )
+            )
     return problems
 
 
@@ -266,13 +299,13 @@ def _check_attachment(root: Any) -> list[str]:
     specs = [s.get_object() for s in root.get("/AF", [])]
     xml_specs = [s for s in specs if str(s.get("/UF", s.get("/F", ""))) == XML_FILENAME]
     if not xml_specs:
-        return ["Das PDF verknüpft keine factur-x.xml als zugehörige Datei (/AF)."]
+        return [_("Das PDF verknüpft keine factur-x.xml als zugehörige Datei (/AF).")]
     spec = xml_specs[0]
     problems: list[str] = []
     if "/AFRelationship" not in spec:
-        problems.append("Der Anhang factur-x.xml hat keine AFRelationship.")
+        problems.append(_("Der Anhang factur-x.xml hat keine AFRelationship."))
     if spec["/EF"]["/F"].get_object().get("/Subtype") != "/text/xml":
-        problems.append("Der Anhang factur-x.xml hat nicht den MIME-Typ text/xml.")
+        problems.append(_("Der Anhang factur-x.xml hat nicht den MIME-Typ text/xml."))
     return problems
 
 
@@ -282,28 +315,30 @@ def preflight(pdf: bytes) -> list[str]:
     Returns German problem descriptions; empty = nothing found (not a PDF/A verdict).
     """
     if not pdf.startswith(b"%PDF-1."):
-        return ["Die Datei beginnt nicht mit einem PDF-Kopf (%PDF-1.x)."]
+        return [_("Die Datei beginnt nicht mit einem PDF-Kopf (%PDF-1.x).")]
     try:
         reader = PdfReader(io.BytesIO(pdf))
         if reader.is_encrypted:
-            return ["Das PDF ist verschlüsselt; PDF/A verbietet Verschlüsselung."]
+            return [_("Das PDF ist verschlüsselt; PDF/A verbietet Verschlüsselung.")]
         root: Any = reader.trailer["/Root"].get_object()
         problems: list[str] = []
         if "/ID" not in reader.trailer:
-            problems.append("Dem PDF fehlt die Dateikennung (/ID).")
+            problems.append(_("Dem PDF fehlt die Dateikennung (/ID)."))
         if "/JavaScript" in (root.get("/Names") or {}) or "/JS" in str(root.get("/OpenAction", "")):
-            problems.append("Das PDF enthält JavaScript.")
+            problems.append(_("Das PDF enthält JavaScript."))
         problems += _check_output_intent(root)
         seen: set[int] = set()
-        missing = sorted({name for page in reader.pages for name in _fonts_without_file(page.get("/Resources"), seen)})
+        missing = sorted(
+            {name for page in reader.pages for name in _fonts_without_file(page.get("/Resources"), seen)}
+        )
         if missing:
-            problems.append("Nicht eingebettete Schriften: " + ", ".join(missing) + ".")
+            problems.append(_("Nicht eingebettete Schriften: {fonts}.").format(fonts=", ".join(missing)))
         problems += _check_xmp(reader)
         problems += _check_attachment(root)
     except Exception as exc:  # noqa: BLE001 - any parser failure is a preflight finding, not a crash
-        return [f"Das PDF kann nicht geprüft werden: {exc}"]
+        return [_("Das PDF kann nicht geprüft werden: {error}").format(error=exc)]
     try:
         etree.fromstring(extract_xml(pdf))
     except (ValidationError, etree.XMLSyntaxError):
-        problems.append("Die eingebettete E-Rechnung kann nicht gelesen werden.")
+        problems.append(_("Die eingebettete E-Rechnung kann nicht gelesen werden."))
     return problems

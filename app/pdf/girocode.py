@@ -7,12 +7,12 @@ as ``segno.helpers.make_epc_qr``). Nothing is paid by scanning: the code only pr
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import segno
 from reportlab.lib.colors import Color, black, white
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
@@ -65,7 +65,7 @@ def payload_bytes(payload: str) -> bytes:
 def make_qr(payload: str) -> Any:
     """The segno QR code for an EPC payload (error level M, never boosted, at most version 13)."""
     qr = segno.make_qr(payload_bytes(payload), error="m", boost_error=False)
-    if qr.version > 13:
+    if int(qr.version) > 13:
         raise ValidationError("Die Daten für den GiroCode sind zu lang.", field="text")
     return qr
 
@@ -79,10 +79,12 @@ class GiroCodeFlowable(Flowable):  # type: ignore[misc]  # ReportLab ships no ty
         self.size = size
         self.colour = colour
         self.caption_height = 20.0
+        # The caption is wider than a small code; the flowable is as wide as the wider of the two.
+        self.width = max(size, stringWidth(CAPTION[0], BOLD, 7) + 2)
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:  # noqa: ARG002
         """Fixed size: the square plus the caption."""
-        return self.size, self.size + self.caption_height
+        return self.width, self.size + self.caption_height
 
     def draw(self) -> None:
         """Draw row runs of dark modules as filled rectangles, then the caption."""
@@ -91,7 +93,9 @@ class GiroCodeFlowable(Flowable):  # type: ignore[misc]  # ReportLab ships no ty
         modules = len(matrix) + 2 * _QUIET_ZONE
         unit = self.size / modules
         top = self.caption_height + self.size
+        left = (self.width - self.size) / 2
         canvas.saveState()
+        canvas.translate(left, 0)
         canvas.setFillColor(white)
         canvas.rect(0, self.caption_height, self.size, self.size, stroke=0, fill=1)
         canvas.setFillColor(self.colour)

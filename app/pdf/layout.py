@@ -25,7 +25,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Table, TableStyle
+from reportlab.platypus import BaseDocTemplate, Frame, KeepTogether, PageTemplate, Paragraph, Table, TableStyle
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
 
@@ -33,6 +33,7 @@ from app.errors import ValidationError
 from app.invoice_document import Party
 from app.pdf import text
 from app.pdf.fonts import BOLD, REGULAR, register_fonts
+from app.pdf.girocode import GiroCodeFlowable
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 LEFT = 25 * mm
@@ -45,6 +46,8 @@ _FOOTER_TOP = 27 * mm
 _FIRST_FRAME_TOP = 97 * mm  # DIN 5008 Form B: the subject line starts at 98.46 mm
 _LATER_FRAME_TOP = 24 * mm
 _FRAME_BOTTOM = 34 * mm
+_INFO_TOP = 52 * mm
+_INFO_LEADING = 4.2 * mm
 
 
 @dataclass(frozen=True)
@@ -90,8 +93,14 @@ def paragraph_style(name: str, *, size: float = 9, bold: bool = False, **kwargs:
     )
 
 
+def table_style(commands: list[tuple[Any, ...]]) -> TableStyle:
+    """A table style whose cells use DejaVu: a Table sets its cell font (Helvetica by default) even for
+    cells holding only paragraphs, which would put an unembedded Helvetica into the PDF."""
+    return TableStyle([("FONTNAME", (0, 0), (-1, -1), REGULAR), *commands])
+
+
 def formatted_iban(iban: str) -> str:
-    """"DE02120300000000202051" → "DE02 1203 0000 0000 2020 51"; an invalid IBAN is refused."""
+    """ "DE02120300000000202051" → "DE02 1203 0000 0000 2020 51"; an invalid IBAN is refused."""
     try:
         return str(IBAN(iban).formatted)
     except SchwiftyException as exc:
@@ -105,7 +114,9 @@ def _logo_reader(path: Path) -> ImageReader:
             original.load()
             image = original.convert("RGBA")
     except (OSError, ValueError) as exc:
-        raise ValidationError("Das Logo „{path}“ ist kein lesbares PNG- oder JPEG-Bild.", field="logo", path=str(path)) from exc
+        raise ValidationError(
+            "Das Logo „{path}“ ist kein lesbares PNG- oder JPEG-Bild.", field="logo", path=str(path)
+        ) from exc
     image.thumbnail((1000, 1000))
     flat = Image.new("RGB", image.size, (255, 255, 255))
     flat.paste(image, mask=image.getchannel("A"))
@@ -136,8 +147,13 @@ class _Decorator:
         canvas.line(LEFT, PAGE_HEIGHT - 33 * mm, PAGE_WIDTH - RIGHT, PAGE_HEIGHT - 33 * mm)
         if self.logo is not None:
             canvas.drawImage(
-                self.logo, PAGE_WIDTH - RIGHT - 50 * mm, PAGE_HEIGHT - 31 * mm, 50 * mm, 22 * mm,
-                preserveAspectRatio=True, anchor="ne",
+                self.logo,
+                PAGE_WIDTH - RIGHT - 50 * mm,
+                PAGE_HEIGHT - 31 * mm,
+                50 * mm,
+                22 * mm,
+                preserveAspectRatio=True,
+                anchor="ne",
             )
         self._address(canvas)
         self._info_block(canvas)
@@ -197,18 +213,17 @@ class _Decorator:
             y -= 4.5 * mm
 
     def _info_block(self, canvas: Canvas) -> None:
-        x_label, x_value = 125 * mm, 157 * mm
-        y = PAGE_HEIGHT - 52 * mm
-        for label, value in self.letter.info_rows:
-            if not value:
-                continue
-            canvas.setFont(REGULAR, 8)
+        rows = [(label, value) for label, value in self.letter.info_rows if value]
+        x_label = 125 * mm
+        x_value = x_label + max((canvas.stringWidth(label, REGULAR, 8) for label, _ in rows), default=0) + 4 * mm
+        y = PAGE_HEIGHT - _INFO_TOP
+        canvas.setFont(REGULAR, 8)
+        for label, value in rows:
             canvas.setFillColor(GREY)
             canvas.drawString(x_label, y, label)
-            canvas.setFont(REGULAR, 8)
             canvas.setFillColor(black)
             canvas.drawString(x_value, y, value)
-            y -= 4.2 * mm
+            y -= _INFO_LEADING
 
     @staticmethod
     def _fold_marks(canvas: Canvas) -> None:
@@ -224,18 +239,37 @@ class _Decorator:
 
         def cell(*lines: str, first_bold: bool = False) -> list[Paragraph]:
             kept = [line for line in lines if line.strip()]
-            return [Paragraph(text.xml(line), strong if first_bold and i == 0 else small) for i, line in enumerate(kept)]
+            return [
+                Paragraph(text.xml(line), strong if first_bold and i == 0 else small) for i, line in enumerate(kept)
+            ]
 
-        tax = [f"Steuernummer {seller.tax_number}" if seller.tax_number else "",
-               f"USt-IdNr. {seller.vat_id}" if seller.vat_id else ""]
-        bank = [letter.bank_name, f"IBAN {formatted_iban(letter.iban)}" if letter.iban else "",
-                f"BIC {letter.bic}" if letter.bic else ""]
+        tax = [
+            f"Steuernummer {seller.tax_number}" if seller.tax_number else "",
+            f"USt-IdNr. {seller.vat_id}" if seller.vat_id else "",
+        ]
+        bank = [
+            letter.bank_name,
+            f"IBAN {formatted_iban(letter.iban)}" if letter.iban else "",
+            f"BIC {letter.bic}" if letter.bic else "",
+        ]
         contact = [f"Tel. {seller.phone}" if seller.phone else "", seller.email]
-        row = [cell(seller.name, seller.street, f"{seller.postcode} {seller.city}", first_bold=True),
-               cell(*contact), cell(*tax), cell(*bank)]
-        table = Table([row], colWidths=[43 * mm, 38 * mm, 35 * mm, 49 * mm])
-        table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                                   ("RIGHTPADDING", (0, 0), (-1, -1), 3), ("TOPPADDING", (0, 0), (-1, -1), 0)]))
+        row = [
+            cell(seller.name, seller.street, f"{seller.postcode} {seller.city}", first_bold=True),
+            cell(*contact),
+            cell(*tax),
+            cell(*bank),
+        ]
+        table = Table([row], colWidths=[50 * mm, 36 * mm, 33 * mm, 46 * mm])
+        table.setStyle(
+            table_style(
+                [
+                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                    ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                    ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+                    ("TOPPADDING", (0, 0), (-1, -1), 0),
+                ]
+            )
+        )
         table.wrap(CONTENT_WIDTH, _FOOTER_TOP)
         return table
 
@@ -273,24 +307,76 @@ class _NumberedCanvas(Canvas):  # type: ignore[misc]  # ReportLab ships no type 
         super().save()
 
 
+def payment_block(content: list[Any], payload: str | None) -> Any:
+    """The payment request with the GiroCode to its right, or just the request when there is no code."""
+    if payload is None:
+        return KeepTogether(content)
+    code = GiroCodeFlowable(payload, size=28 * mm)
+    block = Table([[content, code]], colWidths=[CONTENT_WIDTH - 48 * mm, 48 * mm])
+    block.setStyle(
+        table_style(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("ALIGN", (1, 0), (1, 0), "RIGHT"),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return block
+
+
 def build_pdf(letter: Letter, story: list[Any], style: PdfStyle | None = None) -> bytes:
     """Lay ``story`` out in the letter frame and return the PDF bytes (same input → same bytes)."""
     register_fonts()
     decorator = _Decorator(letter, style or PdfStyle())
     buffer = io.BytesIO()
     doc = BaseDocTemplate(
-        buffer, pagesize=A4, leftMargin=LEFT, rightMargin=RIGHT, topMargin=_LATER_FRAME_TOP,
-        bottomMargin=_FRAME_BOTTOM, title=letter.pdf_title, author=letter.seller.name,
-        subject=letter.pdf_title, creator="CarBot Werkstatt", invariant=1, initialFontName=REGULAR,
-        enforceColorSpace="rgb", lang="de-DE",
+        buffer,
+        pagesize=A4,
+        leftMargin=LEFT,
+        rightMargin=RIGHT,
+        topMargin=_LATER_FRAME_TOP,
+        bottomMargin=_FRAME_BOTTOM,
+        title=letter.pdf_title,
+        author=letter.seller.name,
+        subject=letter.pdf_title,
+        creator="CarBot Werkstatt",
+        invariant=1,
+        initialFontName=REGULAR,
+        enforceColorSpace="rgb",
+        lang="de-DE",
     )
-    first = Frame(LEFT, _FRAME_BOTTOM, CONTENT_WIDTH, PAGE_HEIGHT - _FIRST_FRAME_TOP - _FRAME_BOTTOM,
-                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="first")
-    later = Frame(LEFT, _FRAME_BOTTOM, CONTENT_WIDTH, PAGE_HEIGHT - _LATER_FRAME_TOP - _FRAME_BOTTOM,
-                  leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="later")
-    doc.addPageTemplates([
-        PageTemplate("first", [first], onPage=decorator.first_page, autoNextPageTemplate="later"),
-        PageTemplate("later", [later], onPage=decorator.later_page),
-    ])
+    # A long information block (every optional row filled) pushes the text down rather than overlap it.
+    info_bottom = _INFO_TOP + len([row for row in letter.info_rows if row[1]]) * _INFO_LEADING + 2 * mm
+    first_top = max(_FIRST_FRAME_TOP, info_bottom)
+    first = Frame(
+        LEFT,
+        _FRAME_BOTTOM,
+        CONTENT_WIDTH,
+        PAGE_HEIGHT - first_top - _FRAME_BOTTOM,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+        id="first",
+    )
+    later = Frame(
+        LEFT,
+        _FRAME_BOTTOM,
+        CONTENT_WIDTH,
+        PAGE_HEIGHT - _LATER_FRAME_TOP - _FRAME_BOTTOM,
+        leftPadding=0,
+        rightPadding=0,
+        topPadding=0,
+        bottomPadding=0,
+        id="later",
+    )
+    doc.addPageTemplates(
+        [
+            PageTemplate("first", [first], onPage=decorator.first_page, autoNextPageTemplate="later"),
+            PageTemplate("later", [later], onPage=decorator.later_page),
+        ]
+    )
     doc.build(story, canvasmaker=_NumberedCanvas)
     return buffer.getvalue()

@@ -68,7 +68,8 @@ class CarryTable(Flowable):  # type: ignore[misc]  # ReportLab ships no type hin
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         """The size of the whole remaining table on one page."""
         self._table = self._table_for(self.rows, carry_in=self.carry_in, carry_out=None)
-        return tuple(self._table.wrap(avail_width, avail_height))  # type: ignore[return-value]
+        width, height = self._table.wrap(avail_width, avail_height)
+        return width, height
 
     def draw(self) -> None:
         """Draw the table built by ``wrap``."""
@@ -91,8 +92,13 @@ class CarryTable(Flowable):  # type: ignore[misc]  # ReportLab ships no type hin
         carried = (self.carry_in or Decimal(0)) + sum((row.amount for row in self.rows[:fit]), Decimal(0))
         part = self._table_for(self.rows[:fit], carry_in=self.carry_in, carry_out=carried)
         rest = CarryTable(
-            self.header, self.rows[fit:], self.col_widths, accent=self.accent, money=self.money,
-            right=self.right, carry_in=carried,
+            self.header,
+            self.rows[fit:],
+            self.col_widths,
+            accent=self.accent,
+            money=self.money,
+            right=self.right,
+            carry_in=carried,
         )
         return [part, rest]
 

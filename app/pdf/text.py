@@ -59,7 +59,7 @@ def kilometres(value: int) -> str:
 def country_name(code: str) -> str:
     """The German name of an ISO country code, upper case as the last address line ("FRANKREICH")."""
     name = Locale.parse(LOCALE).territories.get(code.upper(), code)
-    return name.upper()
+    return str(name).upper()
 
 
 def xml(text: str) -> str:

@@ -56,14 +56,14 @@ class Signer(Protocol):
 class NoTse:
     """The default until a certified TSE is connected: signs nothing, marks records "no_tse"."""
 
-    def start(self, *, amount: Decimal, payment_id: int) -> str:  # noqa: ARG002 - protocol signature
+    def start(self, *, amount: Decimal, payment_id: int) -> str:
         """No transaction to open."""
+        del amount, payment_id  # the protocol's arguments; nothing to sign without a TSE
         return ""
 
-    def finish(  # noqa: ARG002 - protocol signature
-        self, handle: str, *, amount: Decimal, payment_type: str, process_data: str
-    ) -> TseResult:
+    def finish(self, handle: str, *, amount: Decimal, payment_type: str, process_data: str) -> TseResult:
         """No signature; the record says so."""
+        del handle, amount, payment_type, process_data
         return TseResult(transaction="", signature="", status=NO_TSE)
 
 

@@ -108,6 +108,22 @@ def compute_invoice(invoice: Invoice, ctx: TaxContext) -> TaxResult:
     return compute(input_lines(list(invoice.lines)), ctx)
 
 
+def result_of(doc: InvoiceDocument) -> TaxResult:
+    """The VAT result frozen into an issued document (the basis of its Storno)."""
+    return TaxResult(
+        lines=doc.lines,
+        taxes=doc.taxes,
+        net_total=doc.net_total,
+        tax_total=doc.tax_total,
+        gross_total=doc.gross_total,
+        altteil_tax=doc.altteil_tax,
+        reverse_charge=doc.reverse_charge,
+        kleinunternehmer=doc.kleinunternehmer,
+        small_invoice_allowed=False,
+        notes=tuple(n for n in doc.notes if not n.startswith(("Stornorechnung", "Grund:"))),
+    )
+
+
 def seller_party(w: Workshop) -> Party:
     """The workshop as supplier."""
     return Party(

@@ -19,12 +19,13 @@ from sqlalchemy.orm import Session, selectinload
 from app.changes import Changes
 from app.db import Database
 from app.errors import InvalidTransition, NotFound, ValidationError
-from app.invoice_document import InvoiceDocument, document_from_json, document_to_json
+from app.invoice_document import DocLine, InvoiceDocument, document_from_json, document_to_json
 from app.models import Customer, Invoice, InvoiceArchive, InvoiceLine, Vehicle, WorkOrder
 from app.retention import RetentionCategory
 from app.services import audit, invoice_build, numbering
 from app.services.privacy import add_hold_in
 from app.services.settings import workshop_row
+from app.tax import negated
 
 TRANSITIONS = frozenset({("draft", "final")})
 
@@ -184,8 +185,12 @@ class InvoiceService:
         vehicle = s.get(Vehicle, inv.vehicle_id) if inv.vehicle_id else None
         invoice_build.check_seller(workshop)
         original = self._original_document(s, inv)
-        result = invoice_build.compute_invoice(inv, invoice_build.tax_context(workshop, customer, vehicle))
-        small = result.small_invoice_allowed and not inv.kind == "storno" and result.gross_total > 0
+        if original is None:
+            result = invoice_build.compute_invoice(inv, invoice_build.tax_context(workshop, customer, vehicle))
+        else:
+            # A Storno repeats the original's frozen figures negated – never recomputed from today's master data.
+            result = negated(invoice_build.result_of(original))
+        small = result.small_invoice_allowed and original is None and result.gross_total > 0
         if original is None:
             invoice_build.check_buyer(customer, small_invoice=small)
         rng = numbering.default_range_in(s) if inv.range_id is None else s.get_one(numbering.NumberRange, inv.range_id)
@@ -226,8 +231,7 @@ class InvoiceService:
             order_number=self._order_number(s, inv),
         )
         files = invoice_build.issue_files(doc, workshop=workshop, validate=self.validate)
-        for ln, doc_line in zip(sorted(inv.lines, key=lambda x: x.position), _priced(result), strict=False):
-            ln.net = doc_line
+        _store_document_lines(s, inv, result.lines)
         s.add(
             InvoiceArchive(
                 invoice_id=inv.id, pdf=files.pdf, xml=files.xml, pdf_sha256=hashlib.sha256(files.pdf).hexdigest()
@@ -391,14 +395,27 @@ class InvoiceService:
             return document_from_json(self._by_number(s, number).document_json)
 
 
-def _priced(result: Any) -> list[Decimal]:
-    """Line nets of the VAT result for the stored lines (generated Altteil/discount split lines skipped)."""
-    from app.invoice_document import LineKind
-
-    generated = {LineKind.ALTTEIL_VALUE, LineKind.ALTTEIL_SETOFF}
-    nets: list[Decimal] = []
-    for line in result.lines:
-        if line.kind in generated:
-            continue
-        nets.append(line.net)
-    return nets
+def _store_document_lines(s: Session, inv: Invoice, lines: tuple[DocLine, ...]) -> None:
+    """Replace the draft lines by exactly the lines of the issued document (split discounts and the
+    generated Altteil lines included), so the stored lines and the PDF/XML always agree."""
+    inv.lines.clear()
+    s.flush()
+    for d in lines:
+        inv.lines.append(
+            InvoiceLine(
+                position=d.position,
+                kind=str(d.kind),
+                text=d.text,
+                part_no=d.part_no,
+                quantity=d.quantity,
+                unit_code=d.unit_code,
+                unit_label=d.unit_label,
+                unit_price_net=d.unit_price_net,
+                vat_rate=d.vat_rate,
+                aw=d.aw,
+                aw_per_hour=d.aw_per_hour,
+                hourly_rate=d.hourly_rate,
+                net=d.net,
+            )
+        )
+    s.flush()

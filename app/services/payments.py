@@ -14,12 +14,13 @@ Reminder fees are shown on the letters but are not part of the open amount of th
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app import formatting
@@ -329,29 +330,44 @@ class PaymentService:
         today = self.today()
         with self._db.unit() as s:
             cancelled = select(Invoice.cancels_id).where(Invoice.cancels_id.is_not(None))
-            query = (
-                select(Invoice, Customer)
-                .outerjoin(Customer, Customer.id == Invoice.customer_id)
-                .where(Invoice.status == "final", Invoice.kind == "invoice", Invoice.id.not_in(cancelled))
-            )
+            where = [Invoice.status == "final", Invoice.kind == "invoice", Invoice.id.not_in(cancelled)]
             if customer_id is not None:
-                query = query.where(Invoice.customer_id == customer_id)
+                where.append(Invoice.customer_id == customer_id)
+            ids = select(Invoice.id).where(*where)
+            paid: defaultdict[int, Decimal] = defaultdict(lambda: ZERO)
+            for invoice_id, amount in s.execute(
+                select(Payment.invoice_id, Payment.amount).where(Payment.invoice_id.in_(ids))
+            ):
+                paid[invoice_id] += amount  # in Python: SQLite would sum floats
+            levels = dict(
+                s.execute(
+                    select(Reminder.invoice_id, func.max(Reminder.level))
+                    .where(Reminder.invoice_id.in_(ids))
+                    .group_by(Reminder.invoice_id)
+                ).all()
+            )
+            query = select(Invoice, Customer).outerjoin(Customer, Customer.id == Invoice.customer_id).where(*where)
             items: list[OpenItem] = []
-            for inv, customer in s.execute(query):
-                paid = sum((p.amount for p in inv.payments), ZERO)
+            for inv, cust in s.execute(query):
                 gross = round_money(inv.gross_total)
-                open_amount = gross - paid
-                if open_amount <= 0:
-                    continue
                 due = _due(inv)
                 overdue = max((today - due).days, 0) if due else 0
-                if overdue_only and overdue == 0:
+                if gross - paid[inv.id] <= 0 or (overdue_only and overdue == 0):
                     continue
-                levels = s.scalars(select(Reminder.level).where(Reminder.invoice_id == inv.id)).all()
-                name = display_name(customer.kind, customer.company, customer.first_name, customer.last_name) if customer else ""
+                name = display_name(cust.kind, cust.company, cust.first_name, cust.last_name) if cust else ""
                 items.append(
-                    OpenItem(inv.id, inv.number or "", name, inv.issue_date, due, gross, paid, open_amount, overdue,
-                             max(levels) if levels else None)
+                    OpenItem(
+                        inv.id,
+                        inv.number or "",
+                        name,
+                        inv.issue_date,
+                        due,
+                        gross,
+                        paid[inv.id],
+                        gross - paid[inv.id],
+                        overdue,
+                        levels.get(inv.id),
+                    )
                 )
         items.sort(key=lambda i: (i.due_date or dt.date.max, i.number))
         return items
@@ -376,7 +392,9 @@ class PaymentService:
             ).first()
             level = previous.level + 1 if previous else 0
             if level > LAST_LEVEL:
-                raise ValidationError("Die zweite Mahnung ist die letzte Stufe – bitte Inkasso/Anwalt.", field="invoice_id")
+                raise ValidationError(
+                    "Die zweite Mahnung ist die letzte Stufe – bitte Inkasso/Anwalt.", field="invoice_id"
+                )
             # The next step waits for the due date the previous letter set, not the invoice's.
             due = previous.new_due_date if previous else _due(inv)
             if due is None or day <= due:
@@ -430,7 +448,14 @@ class PaymentService:
             return reminder.pdf
 
     def _render(
-        self, s: Session, inv: Invoice, *, level: int, date: dt.date, fee: Decimal, open_amount: Decimal,
+        self,
+        s: Session,
+        inv: Invoice,
+        *,
+        level: int,
+        date: dt.date,
+        fee: Decimal,
+        open_amount: Decimal,
         new_due: dt.date,
     ) -> bytes:
         raise NotImplementedError  # adapted to app.pdf.dunning once it exists

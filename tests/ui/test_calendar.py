@@ -30,6 +30,8 @@ from ui.tasks import TaskRunner
 from ui.views.calendar import style
 from ui.views.calendar.booking_dialog import BookingDialog
 from ui.views.calendar.data import NO_BAY
+from ui.views.calendar.header import short_name
+from ui.views.calendar.pickers import DurationSpin
 from ui.views.calendar.view import CalendarView
 
 MONDAY = dt.date(2026, 11, 23)
@@ -205,6 +207,14 @@ def test_booking_through_the_dialog_creates_the_appointment(qtbot: Any, view: Ca
     assert [hit.vehicle_id for hit in form.customer.hits] == [shop.vehicle]
     qtbot.keyClick(form.customer.popup, Qt.Key.Key_Return)
     assert (form.customer_id, form.vehicle_id) == (shop.customer, shop.vehicle)
+    form.customer.clear()  # the clear button: the choice is gone …
+    form.customer.textEdited.emit("")
+    assert (form.customer_id, form.vehicle_id) == (None, None)
+    qtbot.keyClicks(form.customer, "Huber")  # … and a customer brings their only car along
+    qtbot.waitUntil(form.customer.popup.isVisible)
+    assert [hit.kind for hit in form.customer.hits] == ["customer"]
+    qtbot.keyClick(form.customer.popup, Qt.Key.Key_Return)
+    assert (form.customer_id, form.vehicle_id) == (shop.customer, shop.vehicle)
     qtbot.keyClicks(form.services.search, "Insp")
     qtbot.waitUntil(form.services.search.popup.isVisible)
     qtbot.keyClick(form.services.search.popup, Qt.Key.Key_Return)
@@ -251,6 +261,7 @@ def test_closed_time_error_is_shown_at_the_start_field_and_force_books_anyway(
     view: CalendarView, shop: Workshop
 ) -> None:
     dialog = view.new_appointment(start=at(MONDAY, 12, 15), bay_id=shop.bay2)  # lunch break
+    dialog.form.title_edit.setText("Scheibenwischer")
     dialog.save()
     assert "nur 07:30–12:00, 13:00–17:30 geöffnet" in dialog.form.field_error("start")
     assert "außerhalb der Öffnungszeiten buchen" in dialog.form.field_error("start")
@@ -259,6 +270,13 @@ def test_closed_time_error_is_shown_at_the_start_field_and_force_books_anyway(
     dialog.save()
     assert dialog.result() == QDialog.DialogCode.Accepted
     assert [a.start for a in day_appointments(shop)] == [at(MONDAY, 12, 15)]
+
+
+def test_an_empty_form_is_not_booked_by_an_early_enter(qtbot: Any, view: CalendarView, shop: Workshop) -> None:
+    dialog = view.new_appointment(start=at(MONDAY, 9), bay_id=shop.bay1)
+    qtbot.keyClick(dialog.form.customer, Qt.Key.Key_Return)
+    assert dialog.isVisible() and day_appointments(shop) == []
+    assert "Bitte Kunde oder Fahrzeug suchen" in dialog.form.field_error("customer")
 
 
 def test_next_free_slot_button_fills_start_and_bay(view: CalendarView, shop: Workshop) -> None:
@@ -363,6 +381,12 @@ def test_previous_and_next_step_by_day_or_week(view: CalendarView) -> None:
     assert view.current_date == MONDAY
 
 
+def test_a_view_left_on_today_follows_the_date_after_midnight(view: CalendarView, ctx: UiContext) -> None:
+    ctx.today = lambda: MONDAY + dt.timedelta(days=1)
+    view._on_tick()
+    assert view.current_date == MONDAY + dt.timedelta(days=1)
+
+
 def test_a_public_holiday_shows_its_name(view: CalendarView) -> None:
     name = is_holiday(CHRISTMAS, "BY")
     assert name
@@ -399,3 +423,14 @@ def test_both_views_render_to_png(view: CalendarView, shop: Workshop, tmp_path: 
     view.set_mode("week")
     assert view.grab().save(str(week_png))
     assert day_png.stat().st_size > 5_000 and week_png.stat().st_size > 5_000
+
+
+def test_duration_box_understands_how_the_counter_types_it(qtbot: Any) -> None:
+    spin = DurationSpin()
+    qtbot.addWidget(spin)
+    for typed, minutes in (("1:30", 90), ("1,5", 90), ("45", 45), ("2:45 Std.", 165)):
+        spin.lineEdit().setText(typed)
+        spin.interpretText()
+        assert spin.value() == minutes
+    assert spin.text() == "2:45 Std."
+    assert [short_name(n) for n in ("Bühne 1", "Platz 4 (Schnellservice)", "Achsmessung")] == ["B1", "P4", "Achs"]

@@ -46,7 +46,12 @@ def boxes(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
     calls: list[tuple[str, str]] = []
     for name in ("information", "warning", "critical", "question"):
         monkeypatch.setattr(QMessageBox, name, lambda _p, title, text, *_a, n=name, **_k: calls.append((n, text)))
-    monkeypatch.setattr(QMessageBox, "exec", lambda self: calls.append(("exec", self.text())) or 0)
+
+    def exec_(box: QMessageBox) -> int:
+        calls.append(("exec", box.text()))
+        return 0
+
+    monkeypatch.setattr(QMessageBox, "exec", exec_)
     return calls
 
 
@@ -215,6 +220,7 @@ def test_adding_and_deactivating_a_bay(qtbot, view: SettingsView, services: Serv
     view.show_page(view.PAGE_RESOURCES)
     bays = view.resources.bays
     bays.name.setText("Bühne 5")
+    assert bays.kind is not None
     bays.kind.setCurrentText("Grube")
     bays.add_button.click()
 
@@ -288,7 +294,12 @@ def test_import_with_errors_lists_every_problem_and_imports_nothing(  # type: ig
     )
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *_a, **_k: (str(bad), ""))
     shown: list[ImportProblemsDialog] = []
-    monkeypatch.setattr(ImportProblemsDialog, "exec", lambda self: shown.append(self) or 0)
+
+    def exec_(dialog: ImportProblemsDialog) -> int:
+        shown.append(dialog)
+        return 0
+
+    monkeypatch.setattr(ImportProblemsDialog, "exec", exec_)
     view.show_page(view.PAGE_CATALOG)
 
     view.catalog.import_button.click()
@@ -354,8 +365,9 @@ def test_language_is_stored_in_the_preferences(view: SettingsView, ctx: UiContex
     page.buttons["en"].setChecked(True)
     assert ctx.prefs.get(prefs.LANGUAGE) == "en"
     assert Prefs(tmp_path / "ui.ini").get(prefs.LANGUAGE) == "en"  # written to disk, read at next start
-    assert not page.findChild(QLabel, "languageNote").isHidden()
-    assert page.findChild(QLabel, "languageNote").text() == "Wird beim nächsten Start wirksam."
+    note = page.findChild(QLabel, "languageNote")
+    assert note is not None
+    assert note.text() == "Wird beim nächsten Start wirksam."
 
 
 def test_stored_language_is_preselected(qtbot, ctx: UiContext) -> None:  # type: ignore[no-untyped-def]

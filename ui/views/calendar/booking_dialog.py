@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QHBoxLayout, QLabel, QLayout, QPushButton, QVBoxLayout, QWidget
 
 from app.errors import ConflictError, ValidationError, WorkshopError
 from app.i18n import _
@@ -44,8 +44,9 @@ class BookingDialog(QDialog):
         super().__init__(parent)
         self.ctx, self.appointment, self.now = ctx, appointment, now
         self.setWindowTitle(_("Termin bearbeiten") if appointment else _("Neuer Termin"))
-        self.setMinimumWidth(640)
         layout = QVBoxLayout(self)
+        # The dialog grows with its content (services added, error rows shown) instead of squeezing it.
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetMinimumSize)
         layout.setSpacing(8)
         heading = QLabel(appointment.label if appointment else _("Neuer Termin"))
         heading.setStyleSheet("font-size: 14pt; font-weight: 600;")
@@ -55,6 +56,7 @@ class BookingDialog(QDialog):
         self.form = BookingForm(
             ctx, start=start, bay_id=bay_id, appointment=appointment, duration_minutes=duration_minutes
         )
+        self.form.setMinimumWidth(620)
         self.form.next_free.clicked.connect(self.find_next_free)
         layout.addWidget(self.form)
         self.hint = QLabel()
@@ -98,7 +100,7 @@ class BookingDialog(QDialog):
         # Only now is the button inside the dialog, where "default" (Enter saves) takes effect.
         self.save_button.setDefault(True)
         # Enter in the notes makes a new line, so Ctrl+Enter saves from there too.
-        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.save)
+        QShortcut(QKeySequence("Ctrl+Return"), self, self.save)
 
     def _status_row(self, status: str) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -126,6 +128,13 @@ class BookingDialog(QDialog):
         appointments, force, form = self.ctx.services.appointments, self.form.force.isChecked(), self.form
         if self.appointment is None:
             data = form.booking_input()
+            if not (data.customer_id or data.vehicle_id or data.service_ids or data.title.strip()):
+                # An empty form is an Enter pressed too early, not an appointment anybody could work on.
+                form.show_field_error(
+                    "customer_id",
+                    _("Bitte Kunde oder Fahrzeug suchen, eine Leistung wählen oder einen Titel eingeben."),
+                )
+                return
             self._run(lambda: appointments.book(data, force=force))
             return
         appt_id, start, end = self.appointment.id, form.start(), form.end()

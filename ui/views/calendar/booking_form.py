@@ -111,6 +111,7 @@ class BookingForm(QWidget):
         self.customer = SuggestField(self.ctx, lambda text: search.search(text, limit=12), _describe_hit)
         self.customer.setPlaceholderText(_("Kennzeichen oder Name eingeben, z. B. „M AB 12“ oder „Huber“"))
         self.customer.picked.connect(self.pick_customer)
+        self.customer.textEdited.connect(self._customer_edited)
         self.vehicle_choice = QComboBox()
         self.vehicle_choice.hide()
         self.vehicle_choice.currentIndexChanged.connect(self._vehicle_chosen)
@@ -234,6 +235,16 @@ class BookingForm(QWidget):
             vehicles, customer_id = self.ctx.services.vehicles, hit.customer_id
             self.ctx.query(lambda: vehicles.for_customer(customer_id), self._vehicles_loaded, parent=self)
 
+    def _customer_edited(self, text: str) -> None:
+        # Typing again (or the clear button) drops the earlier choice, so no hidden customer is booked.
+        if self.customer_id is not None or self.vehicle_id is not None:
+            self.customer_id = self.vehicle_id = None
+            self.customer_label.hide()
+            self.vehicle_choice.clear()
+            self.vehicle_choice.hide()
+        if not text:
+            self.customer.popup.hide()
+
     def _vehicles_loaded(self, vehicles: list[Any]) -> None:
         self.vehicle_choice.blockSignals(True)
         self.vehicle_choice.addItem(_("– ohne Fahrzeug –"), None)
@@ -280,7 +291,8 @@ class BookingForm(QWidget):
 
     def start(self) -> dt.datetime:
         """The chosen start."""
-        return dt.datetime.combine(self.date_edit.date().toPython(), self.time_edit.value())
+        day: dt.date = self.date_edit.date().toPython()  # type: ignore[assignment]
+        return dt.datetime.combine(day, self.time_edit.value())
 
     def end(self) -> dt.datetime:
         """Start plus duration."""

@@ -171,7 +171,7 @@ class DurationSpin(QSpinBox):
         except ValueError:
             return self.value()
 
-    def validate(self, text: str, pos: int) -> object:
+    def validate(self, text: str, pos: int) -> tuple[QValidator.State, str, int]:
         """Anything with digits, ":" or "," may be typed; ``valueFromText`` decides."""
         state = QValidator.State.Acceptable if any(c.isdigit() for c in text) else QValidator.State.Intermediate
         return state, text, pos
@@ -259,7 +259,8 @@ class ServicesPicker(QWidget):
             self.list.addItem(f"{sv.name}   ·   {_aw(sv.aw)}")
         # As tall as its rows (up to four), so one service does not leave a big empty box.
         rows = min(max(len(self._services), 1), 4)
-        self.list.setFixedHeight(rows * (self.list.fontMetrics().height() + 10) + 6)
+        row_height = max(self.list.sizeHintForRow(0), self.list.fontMetrics().height() + 12)
+        self.list.setFixedHeight(rows * row_height + 2 * self.list.frameWidth() + 4)
         self.list.setVisible(bool(self._services))
         self.remove_button.setVisible(bool(self._services))
         self.total.setVisible(bool(self._services))

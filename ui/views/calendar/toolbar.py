@@ -82,7 +82,8 @@ class CalendarToolbar(QWidget):
     @property
     def bay_filter_id(self) -> int | None:
         """The chosen bay of the week filter (None: all)."""
-        return self.bay_filter.currentData()
+        data = self.bay_filter.currentData()
+        return int(data) if data is not None else None
 
     def show_state(self, day: dt.date, mode: str) -> None:
         """Reflect the view's date and mode without emitting signals back."""

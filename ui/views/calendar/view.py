@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from functools import partial
 
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -48,7 +49,8 @@ class CalendarView(QWidget):
         self._build()
         ctx.bus.operation_did_execute.connect(self._on_changes)
         self._tick = QTimer(self, interval=NOW_TICK_MS)
-        self._tick.timeout.connect(self.grid.update)  # moves the red "now" line
+        self._tick.timeout.connect(self._on_tick)
+        self._today = ctx.today()
         self._tick.start()
         self.reload()
 
@@ -91,12 +93,12 @@ class CalendarView(QWidget):
         self.grid.appointment_activated.connect(self.edit_appointment)
         self.grid.slot_activated.connect(lambda start, bay: self.new_appointment(start=start, bay_id=bay))
         self.grid.context_requested.connect(self._context_menu)
-        self.scroll = QScrollArea()
-        self.scroll.setWidget(self.grid)
-        self.scroll.setWidgetResizable(True)
-        self.scroll.setFrameShape(QFrame.Shape.NoFrame)
-        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.scroll.viewport().installEventFilter(self)
+        self.scroll_area = QScrollArea()
+        self.scroll_area.setWidget(self.grid)
+        self.scroll_area.setWidgetResizable(True)
+        self.scroll_area.setFrameShape(QFrame.Shape.NoFrame)
+        self.scroll_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.scroll_area.viewport().installEventFilter(self)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 8, 10, 6)
         layout.setSpacing(6)
@@ -107,19 +109,19 @@ class CalendarView(QWidget):
         grid_box = QVBoxLayout()
         grid_box.setSpacing(0)
         grid_box.addWidget(self.header)
-        grid_box.addWidget(self.scroll, 1)
+        grid_box.addWidget(self.scroll_area, 1)
         layout.addLayout(grid_box, 1)
         for keys, slot in (
             ("Alt+Left", lambda: self.step(-1)),
             ("Alt+Right", lambda: self.step(1)),
             ("Alt+Home", self.go_today),
         ):
-            QShortcut(QKeySequence(keys), self, activated=slot, context=Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            QShortcut(QKeySequence(keys), self, slot, Qt.ShortcutContext.WidgetWithChildrenShortcut)
         self.toolbar.show_state(self.current_date, self.mode)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         """The hour height follows the visible height, so a tall window shows the whole day."""
-        if watched is self.scroll.viewport() and event.type() == QEvent.Type.Resize:
+        if watched is self.scroll_area.viewport() and event.type() == QEvent.Type.Resize:
             QTimer.singleShot(0, self.grid.refit)
         return super().eventFilter(watched, event)
 
@@ -192,7 +194,7 @@ class CalendarView(QWidget):
                 )
             )
         else:
-            today = _(" · heute") if data.days[0] == self.ctx.today() else ""
+            today = " · " + _("heute") if data.days[0] == self.ctx.today() else ""
             self.title.setText(format_day(data.days[0]) + today)
         shown = [a for a in data.appointments if a.status != "cancelled"]
         pending = sum(1 for a in shown if a.status == "pending")
@@ -226,7 +228,16 @@ class CalendarView(QWidget):
         # Today: start a little above "now"; other days: at the first opening time.
         now = self.now()
         y = self.grid.y_for(now) - 120 if self.data and now.date() in self.data.days else 0
-        self.scroll.verticalScrollBar().setValue(max(int(y), 0))
+        self.scroll_area.verticalScrollBar().setValue(max(int(y), 0))
+
+    def _on_tick(self) -> None:
+        # Every minute the red "now" line moves; after midnight a view left on "today" follows the day.
+        today = self.ctx.today()
+        if today != self._today:
+            was_today, self._today = self.current_date == self._today, today
+            if was_today:
+                self.set_date(today)
+        self.grid.update()
 
     def _now(self) -> dt.datetime:
         return self.now()
@@ -274,10 +285,18 @@ class CalendarView(QWidget):
 
     def _open(self, dialog: BookingDialog) -> BookingDialog:
         dialog.saved.connect(self._saved)
-        dialog.finished.connect(dialog.deleteLater)
+        dialog.finished.connect(lambda _result: self._closed(dialog))
         self.booking_dialog = dialog
         dialog.open()
         return dialog
+
+    def _closed(self, dialog: BookingDialog | FreeSlotsDialog) -> None:
+        # Forget the closed dialog before Qt deletes it, so no one touches a deleted object.
+        if dialog is self.booking_dialog:
+            self.booking_dialog = None
+        if dialog is self.free_slots_dialog:
+            self.free_slots_dialog = None
+        dialog.deleteLater()
 
     def _saved(self, appt: AppointmentDTO) -> None:
         self.grid.selected_id = appt.id
@@ -294,7 +313,7 @@ class CalendarView(QWidget):
         """The next free slots per bay; choosing one opens the booking dialog pre-filled."""
         dialog = FreeSlotsDialog(self.ctx, now=self.now, parent=self)
         dialog.slot_chosen.connect(self._book_slot)
-        dialog.finished.connect(dialog.deleteLater)
+        dialog.finished.connect(lambda _result: self._closed(dialog))
         self.free_slots_dialog = dialog
         dialog.open()
         return dialog
@@ -323,7 +342,7 @@ class CalendarView(QWidget):
             menu.addSeparator()
             for target, _label in style.STATUS_ACTIONS:
                 if (appt.status, target) in TRANSITIONS:
-                    menu.addAction(style.action_label(target), lambda t=target: self.set_status(appt.id, t))
+                    menu.addAction(style.action_label(target), partial(self.set_status, appt.id, target))
         elif slot is not None:
             start, bay_id = slot
             menu.addAction(

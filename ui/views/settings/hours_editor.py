@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 
 from PySide6.QtCore import QTime, Signal
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QLabel, QTimeEdit, QWidget
@@ -26,7 +27,7 @@ def _text(edit: QTimeEdit) -> str:
 class _DayRow:
     """The widgets of one weekday in the grid."""
 
-    def __init__(self, grid: QGridLayout, row: int, weekday: int, on_change: object) -> None:
+    def __init__(self, grid: QGridLayout, row: int, weekday: int, on_change: Callable[..., None]) -> None:
         self.label = QLabel(weekday_name(weekday))
         self.closed = QCheckBox(_("geschlossen"))
         self.edits = [self._time_edit(on_change) for _i in range(4)]
@@ -45,15 +46,15 @@ class _DayRow:
         grid.addWidget(self.edits[3], row, 8)
         self.closed.toggled.connect(self.update_enabled)
         self.second.toggled.connect(self.update_enabled)
-        self.closed.toggled.connect(on_change)  # type: ignore[arg-type]
-        self.second.toggled.connect(on_change)  # type: ignore[arg-type]
+        self.closed.toggled.connect(on_change)
+        self.second.toggled.connect(on_change)
 
     @staticmethod
-    def _time_edit(on_change: object) -> QTimeEdit:
+    def _time_edit(on_change: Callable[..., None]) -> QTimeEdit:
         edit = QTimeEdit()
         edit.setDisplayFormat("HH:mm")
         edit.setAccessibleName(_("Uhrzeit"))
-        edit.timeChanged.connect(on_change)  # type: ignore[arg-type]
+        edit.timeChanged.connect(on_change)
         return edit
 
     def set_intervals(self, intervals: tuple[tuple[dt.time, dt.time], ...]) -> None:

@@ -46,16 +46,16 @@ class ResourceList(QGroupBox):
         self.list = QListWidget()
         self.list.setAlternatingRowColors(True)
         self.list.setStyleSheet("QListWidget::item { padding: 4px 6px; }")
-        self.list.currentItemChanged.connect(lambda *_a: self._update_toggle())
-        self.list.itemDoubleClicked.connect(lambda _item: self.toggle_button.click())
         self.name = QLineEdit()
         self.name.setPlaceholderText(placeholder)
         self.name.setMaxLength(max_length)
-        self.name.textEdited.connect(lambda _t: self.name_field.set_error(""))
         self.name_field = FieldWithError(self.name)
         self.kind: QComboBox | None = None
         self.add_button = QPushButton(_("Hinzufügen"))
         self.toggle_button = QPushButton(_("Deaktivieren"))
+        self.list.currentItemChanged.connect(lambda *_a: self._update_toggle())
+        self.list.itemDoubleClicked.connect(lambda _item: self.toggle_button.click())
+        self.name.textEdited.connect(lambda _t: self.name_field.set_error(""))
         self.toggle_button.setEnabled(False)
         self.toggle_button.setMinimumWidth(110)
         new_label = QLabel(_("Neu:"))
@@ -67,7 +67,9 @@ class ResourceList(QGroupBox):
             self.kind = QComboBox()
             self.kind.setEditable(True)
             self.kind.addItems([_(k) for k in BAY_KINDS])
-            self.kind.lineEdit().setMaxLength(30)
+            kind_edit = self.kind.lineEdit()
+            if kind_edit is not None:
+                kind_edit.setMaxLength(30)  # the column's length
             self.kind.setToolTip(_("Art der Bühne – aus der Liste wählen oder frei eingeben"))
             add_row.addWidget(self.kind, 1, Qt.AlignmentFlag.AlignTop)
         add_row.addWidget(self.add_button, 0, Qt.AlignmentFlag.AlignTop)
@@ -102,7 +104,7 @@ class ResourceList(QGroupBox):
     def current_id(self) -> int | None:
         """The selected entry's id."""
         item = self.list.currentItem()
-        return item.data(Qt.ItemDataRole.UserRole)[0] if item is not None else None
+        return int(item.data(Qt.ItemDataRole.UserRole)[0]) if item is not None else None
 
     def current_active(self) -> bool:
         """Whether the selected entry is active."""

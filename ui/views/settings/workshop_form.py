@@ -10,6 +10,7 @@ from typing import Any
 
 from babel.numbers import format_decimal
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -93,7 +94,6 @@ class WorkshopForm(QWidget):
         left = QVBoxLayout()
         left.addWidget(self._workshop_group())
         left.addWidget(self._bank_group())
-        _align_labels(self._left_forms)
         left.addStretch(1)
         right = QVBoxLayout()
         right.addWidget(self._labour_group())
@@ -188,7 +188,7 @@ class WorkshopForm(QWidget):
         self.aw_per_hour.activated.connect(lambda _i: self._on_edit("aw_per_hour"))
         self._add(form, "aw_per_hour", _("AW pro Stunde"), self.aw_per_hour)
         form.addRow(
-            "", _hint(_("10 AW = 6 Min. (die meisten Marken), 12 AW = 5 Min. (BMW, Mercedes), 100 = VW-Zeiteinheiten"))
+            "", _hint(_("10 AW = 6 Min. (die meisten Marken)\n12 AW = 5 Min. (BMW, Mercedes)\n100 = VW-Zeiteinheiten"))
         )
         self.aw_price = QLabel("–")
         self.aw_price.setObjectName("awPrice")
@@ -223,6 +223,11 @@ class WorkshopForm(QWidget):
         )
         layout.addLayout(form)
         return box
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 - Qt override
+        """Line up the label columns once the style sheet's font is known (it is applied on showing)."""
+        _align_labels(self._left_forms)
+        super().showEvent(event)
 
     # --- values ----------------------------------------------------------------------------------------
 
@@ -305,12 +310,16 @@ def _iban_groups(iban: str) -> str:
 
 def _align_labels(forms: list[ValidatedForm]) -> None:
     """Give stacked forms one label width, so their fields line up."""
-    labels = [
-        item.widget()
-        for form in forms
-        for row in range(form.rowCount())
-        if (item := form.itemAt(row, QFormLayout.ItemRole.LabelRole)) is not None and item.widget() is not None
-    ]
+    labels: list[QWidget] = []
+    for form in forms:
+        for row in range(form.rowCount()):
+            item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                labels.append(widget)
+    for label in labels:
+        label.setMinimumWidth(0)
+        label.ensurePolished()
     width = max((label.sizeHint().width() for label in labels), default=0)
     for label in labels:
         label.setMinimumWidth(width)

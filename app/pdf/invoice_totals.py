@@ -1,0 +1,160 @@
+"""The totals block and the legal notes of an invoice, computed from the InvoiceDocument.
+
+The Altteilsteuer (UStAE 10.5 Abs. 3) travels in the document as two lines — the old-part value taxed at
+19 % (``ALTTEIL_VALUE``) and the same value set off, exempt (``ALTTEIL_SETOFF``) — so the XML tax
+breakdown is complete. On paper only the tax amount may appear: the two lines are not printed, their net
+is taken out of the per-rate figures, and ``doc.altteil_tax`` is shown as a line of its own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from app.invoice_document import DocLine, InvoiceDocument, LineKind, TaxBreakdown, VatCategory
+from app.pdf import text
+
+ALTTEIL_KINDS = frozenset({LineKind.ALTTEIL_VALUE, LineKind.ALTTEIL_SETOFF})
+RC_NOTE = "Steuerschuldnerschaft des Leistungsempfängers"
+KLEINUNTERNEHMER_NOTE = (
+    "Steuerfreie Leistung als Kleinunternehmer nach § 19 UStG – es wird keine Umsatzsteuer berechnet."
+)
+ALTTEIL_NOTE = (
+    "Die Altteilsteuer ist die Umsatzsteuer auf den Wert des von Ihnen zurückgegebenen Altteils "
+    "(Austauschteil, UStAE 10.5 Abs. 3)."
+)
+
+
+@dataclass(frozen=True)
+class TotalLine:
+    """One line of the totals block: label, amount, and how it is set."""
+
+    label: str
+    amount: Decimal
+    strong: bool = False
+    rule_above: bool = False
+
+
+@dataclass(frozen=True)
+class RateSum:
+    """Net and VAT of one rate as printed (Altteil lines taken out)."""
+
+    category: VatCategory
+    rate: Decimal
+    net: Decimal
+    tax: Decimal
+    exemption_reason: str
+
+
+def printed_lines(doc: InvoiceDocument) -> list[DocLine]:
+    """The lines that appear in the table (all but the two Altteil bookkeeping lines)."""
+    return [line for line in doc.lines if line.kind not in ALTTEIL_KINDS]
+
+
+def altteil_rate(doc: InvoiceDocument) -> Decimal:
+    """The rate of the Altteilsteuer (the rate of the old-part value line; 19 % if there is none)."""
+    for line in doc.lines:
+        if line.kind is LineKind.ALTTEIL_VALUE:
+            return line.vat_rate
+    return Decimal("19")
+
+
+def rate_sums(doc: InvoiceDocument) -> list[RateSum]:
+    """Net and VAT per rate and category without the Altteil lines; breakdowns that held only those
+    lines (the exempt set-off) are left out."""
+    result = []
+    for tb in doc.taxes:
+        key = (tb.category, tb.rate)
+        here = [line for line in doc.lines if (line.vat_category, line.vat_rate) == key]
+        altteil_net = sum((line.net for line in here if line.kind in ALTTEIL_KINDS), Decimal(0))
+        has_value_line = any(line.kind is LineKind.ALTTEIL_VALUE for line in here)
+        net = tb.net - altteil_net
+        tax = tb.tax - (doc.altteil_tax if has_value_line else Decimal(0))
+        if not any(line.kind not in ALTTEIL_KINDS for line in here) and net == 0 and tax == 0:
+            continue
+        result.append(RateSum(tb.category, tb.rate, net, tax, _reason(tb)))
+    return result
+
+
+def _reason(tb: TaxBreakdown) -> str:
+    return tb.exemption_reason.strip()
+
+
+def total_lines(doc: InvoiceDocument) -> list[TotalLine]:
+    """The totals block: net and VAT per rate (or gross per rate for a Kleinbetragsrechnung), the
+    Altteilsteuer, the gross total, and what was prepaid and is still due."""
+    sums = rate_sums(doc)
+    lines: list[TotalLine] = []
+    if doc.kleinunternehmer:
+        pass  # one sum only (§ 34a UStDV); the exemption note says why there is no VAT
+    elif doc.small_invoice:
+        for entry in sums:
+            lines.append(TotalLine(f"Summe {text.percent(entry.rate)} (brutto)", entry.net + entry.tax))
+        for entry in sums:
+            if entry.tax:
+                lines.append(TotalLine(f"darin enthalten {text.percent(entry.rate)} USt", entry.tax))
+    else:
+        for entry in sums:
+            lines.append(TotalLine(_net_label(entry, several=len(sums) > 1), entry.net))
+        for entry in sums:
+            if entry.category in (VatCategory.STANDARD, VatCategory.ZERO):
+                label = f"{text.percent(entry.rate)} USt auf {text.money(entry.net, doc.currency)}"
+                lines.append(TotalLine(label, entry.tax))
+    if doc.altteil_tax:
+        label = f"Altteilsteuer {text.percent(altteil_rate(doc))} (UStAE 10.5 Abs. 3)"
+        lines.append(TotalLine(label, doc.altteil_tax))
+    lines.append(TotalLine("Gesamtbetrag", doc.gross_total, strong=True, rule_above=True))
+    if doc.prepaid:
+        lines.append(TotalLine("bereits bezahlt", -doc.prepaid))
+        lines.append(TotalLine("Zahlbetrag", doc.amount_due, strong=True, rule_above=True))
+    return lines
+
+
+def _net_label(entry: RateSum, *, several: bool) -> str:
+    if entry.category is VatCategory.REVERSE_CHARGE:
+        return f"Nettobetrag ({RC_NOTE})"
+    if entry.category is VatCategory.EXEMPT:
+        return "Nettobetrag (steuerfrei)"
+    return f"Nettobetrag {text.percent(entry.rate)}" if several or entry.rate else "Nettobetrag"
+
+
+def notes(doc: InvoiceDocument) -> list[str]:
+    """The notes under the totals, in this order: Storno reference, reverse charge with both VAT ids,
+    § 19 exemption, exemption reasons, Altteilsteuer, then the document's own notes."""
+    result: list[str] = []
+    if doc.is_storno and doc.cancels is not None:
+        number, issued = doc.cancels
+        result.append(f"Diese Stornorechnung hebt die Rechnung Nr. {number} vom {text.date(issued)} vollständig auf.")
+    if doc.reverse_charge:
+        result.append(
+            f"{RC_NOTE} (Reverse Charge): Die Umsatzsteuer schuldet der Leistungsempfänger "
+            "(§ 13b UStG, Art. 196 MwStSystRL). "
+            f"USt-IdNr. des Leistenden: {doc.seller.vat_id or '–'}; "
+            f"USt-IdNr. des Leistungsempfängers: {doc.buyer.vat_id or '–'}."
+        )
+    if doc.kleinunternehmer:
+        result.append(KLEINUNTERNEHMER_NOTE)
+    for entry in rate_sums(doc):
+        if entry.exemption_reason and entry.exemption_reason not in result and not doc.kleinunternehmer:
+            result.append(entry.exemption_reason)
+    if doc.altteil_tax:
+        result.append(ALTTEIL_NOTE)
+    result.extend(note for note in doc.notes if note.strip())
+    return result
+
+
+def payment_text(doc: InvoiceDocument) -> str:
+    """What the customer is asked to do: pay by the due date, nothing (prepaid), or receive a refund."""
+    due = doc.amount_due
+    terms = doc.payment_terms.strip()
+    if doc.is_storno:
+        return ""
+    if due > 0:
+        sentence = f"Bitte zahlen Sie {text.money(due, doc.currency)} bis zum {text.date(doc.due_date)}"
+        if doc.iban:
+            sentence += f" unter Angabe der Rechnungsnummer {doc.number} auf das unten genannte Konto"
+        sentence += "."
+        return f"{terms} {sentence}".strip() if terms else sentence
+    if due == 0:
+        return "Der Rechnungsbetrag ist bereits vollständig bezahlt. Vielen Dank!"
+    return f"Den zu viel gezahlten Betrag von {text.money(-due, doc.currency)} erstatten wir Ihnen."
