@@ -12,14 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from app.cli_output import emit, emit_json
-from app.db import backup, backup_path, integrity_check
-from app.demo import create_demo, is_empty
 from app.errors import ValidationError
 from app.i18n import _
-from app.services.registry import Services
 
 
-def _services(args: argparse.Namespace) -> Services:
+def _services(args: argparse.Namespace) -> Any:
+    # Imported on use: `carbot gui` must not pay for SQLAlchemy before its window is on screen.
+    from app.services.registry import Services
+
     return Services.open(args.db)
 
 
@@ -32,6 +32,8 @@ def _date(text: str) -> dt.date:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """carbot demo: seed the demo workshop into an empty database."""
+    from app.demo import create_demo, is_empty
+
     services = _services(args)
     try:
         if not is_empty(services) and not args.force:
@@ -148,6 +150,8 @@ def cmd_settings_set(args: argparse.Namespace) -> int:
 
 def cmd_db_backup(args: argparse.Namespace) -> int:
     """carbot db backup [-o FILE]."""
+    from app.db import backup, backup_path
+
     services = _services(args)
     try:
         dest = backup(services.db, Path(args.output) if args.output else backup_path(Path(args.db)))
@@ -159,6 +163,8 @@ def cmd_db_backup(args: argparse.Namespace) -> int:
 
 def cmd_db_check(args: argparse.Namespace) -> int:
     """carbot db check: SQLite integrity check."""
+    from app.db import integrity_check
+
     services = _services(args)
     try:
         problems = integrity_check(services.db)

@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from app.cli_output import emit, emit_json
-from app.db import open_database
 from app.errors import ValidationError
 from app.i18n import _
 from app.money import parse_decimal
 
 
 def _db(args: argparse.Namespace) -> Any:
+    from app.db import open_database  # on use: keeps `carbot gui` start-up light
+
     return open_database(args.db)
 
 

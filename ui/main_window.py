@@ -1,20 +1,27 @@
 """The main window: tabs Theke, Termine, Diagnose, Chat, Berichte, Einstellungen, a menu with the
-frequent actions and their shortcuts, and a status bar."""
+frequent actions and their shortcuts, and a status bar.
+
+The window is built in two steps so it appears at once on a cold start: the constructor creates the
+frame with every tab showing "wird geladen …" (only Qt is imported by then); ``attach(ctx)`` fills
+the tabs with the real views once the database is open (see ui/main.py).
+"""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QKeyEvent, QKeySequence
 from PySide6.QtWidgets import QLabel, QMainWindow, QMessageBox, QTabWidget, QWidget
 
 from app import __version__
 from app.i18n import _
-from ui import prefs
-from ui.context import UiContext
-from ui.views.calendar.view import CalendarView
-from ui.views.counter.view import CounterView
-from ui.views.settings.view import SettingsView
+from ui import prefs as prefs_mod
+from ui.prefs import Prefs
 from ui.widgets.empty_state import EmptyState
+
+if TYPE_CHECKING:
+    from ui.context import UiContext
 
 STYLE = """
 QMainWindow, QWidget { font-size: 10.5pt; }
@@ -31,21 +38,51 @@ class MainWindow(QMainWindow):
 
     TAB_COUNTER, TAB_CALENDAR, TAB_DIAGNOSIS, TAB_CHAT, TAB_REPORTS, TAB_SETTINGS = range(6)
 
-    def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
+    def __init__(self, *, prefs: Prefs, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.ctx = ctx
+        self.prefs = prefs
+        self.ctx: UiContext | None = None
+        self.counter: Any = None
+        self.calendar: Any = None
+        self.settings: Any = None
         self.setWindowTitle(_("CarBot Werkstatt"))
         self.setStyleSheet(STYLE)
         self.resize(1366, 820)
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        for title in (_("Theke"), _("Termine"), _("Diagnose"), _("Chat"), _("Berichte"), _("Einstellungen")):
+            self.tabs.addTab(EmptyState(title, _("Wird geladen …")), title)
+        self.setCentralWidget(self.tabs)
+        self._build_menu()
+        status = self.statusBar()
+        self.db_label = QLabel(_("Datenbank wird geöffnet …"))
+        self.sync_label = QLabel(_("Sync: nicht eingerichtet – die Werkstatt arbeitet lokal"))
+        status.addWidget(self.db_label, 1)
+        status.addPermanentWidget(self.sync_label)
+        geometry = prefs.get(prefs_mod.GEOMETRY)
+        if geometry:
+            self.restoreGeometry(geometry)
+
+    def show_progress(self, text: str) -> None:
+        """A start-up message in the status bar (e.g. while the demo workshop is created)."""
+        self.db_label.setText(text)
+
+    def attach(self, ctx: UiContext) -> None:
+        """Replace the placeholders by the real views (GUI thread, database open)."""
+        # The views import the domain core; imported here so the empty frame can show first.
+        from ui.views.calendar.view import CalendarView
+        from ui.views.counter.view import CounterView
+        from ui.views.settings.view import SettingsView
+
+        self.ctx = ctx
         self.counter = CounterView(ctx)
         self.calendar = CalendarView(ctx)
         self.settings = SettingsView(ctx)
-        self.tabs.addTab(self.counter, _("Theke"))
-        self.tabs.addTab(self.calendar, _("Termine"))
-        self.tabs.addTab(
-            EmptyState(
+        current = self.tabs.currentIndex()
+        pages: dict[int, QWidget] = {
+            self.TAB_COUNTER: self.counter,
+            self.TAB_CALENDAR: self.calendar,
+            self.TAB_DIAGNOSIS: EmptyState(
                 _("Diagnose"),
                 _(
                     "Hier liest die Werkstatt bald Fehlerspeicher, Freeze-Frame und Live-Daten über einen "
@@ -53,53 +90,58 @@ class MainWindow(QMainWindow):
                     "Diese Funktion ist in dieser Version noch nicht enthalten."
                 ),
             ),
-            _("Diagnose"),
-        )
-        self.tabs.addTab(
-            EmptyState(
+            self.TAB_CHAT: EmptyState(
                 _("Chat"),
                 _(
                     "Hier erscheinen bald die Chats aus dem Website-Widget der Werkstatt, mit Übernahme durch die "
                     "Theke. Diese Funktion ist in dieser Version noch nicht enthalten."
                 ),
             ),
-            _("Chat"),
-        )
-        self.tabs.addTab(
-            EmptyState(
+            self.TAB_REPORTS: EmptyState(
                 _("Berichte"),
                 _(
                     "Umsatz, Auslastung und offene Posten erscheinen hier, sobald Rechnungen geschrieben werden. "
                     "Bis dahin gibt es keine Zahlen – und wir zeigen keine erfundenen."
                 ),
             ),
-            _("Berichte"),
-        )
-        self.tabs.addTab(self.settings, _("Einstellungen"))
-        self.setCentralWidget(self.tabs)
-        self._build_menu()
-        self._build_status_bar()
-        geometry = ctx.prefs.get(prefs.GEOMETRY)
-        if geometry:
-            self.restoreGeometry(geometry)
+            self.TAB_SETTINGS: self.settings,
+        }
+        for index, page in pages.items():
+            title = self.tabs.tabText(index)
+            old = self.tabs.widget(index)
+            self.tabs.removeTab(index)
+            self.tabs.insertTab(index, page, title)
+            old.deleteLater()
+        self.tabs.setCurrentIndex(current)
+        self.db_label.setText(_("Datenbank: {path}").format(path=ctx.services.db.path or ":memory:"))
+        ctx.bus.status_message_posted.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        for action in self._needs_data:
+            action.setEnabled(True)
+        if current == self.TAB_COUNTER:
+            self.counter.focus_search()
 
-    def _action(self, text: str, shortcut: str | QKeySequence.StandardKey | None, slot: object) -> QAction:
+    def _action(self, text: str, shortcut: str | None, slot: Any, *, needs_data: bool = True) -> QAction:
         action = QAction(text, self)
         if shortcut is not None:
             action.setShortcut(QKeySequence(shortcut))
-            action.setToolTip(f"{text} ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})")
+            native = QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)
+            action.setToolTip(f"{text} ({native})")
         action.triggered.connect(slot)
+        if needs_data:
+            action.setEnabled(False)
+            self._needs_data.append(action)
         self.addAction(action)
         return action
 
     def _build_menu(self) -> None:
+        self._needs_data: list[QAction] = []
         bar = self.menuBar()
         file_menu = bar.addMenu(_("&Datei"))
         file_menu.addAction(self._action(_("Neuer Kunde"), "Ctrl+N", self._new_customer))
         file_menu.addAction(self._action(_("Neues Fahrzeug"), "Ctrl+Shift+N", self._new_vehicle))
         file_menu.addAction(self._action(_("Neuer Termin"), "Ctrl+T", self._new_appointment))
         file_menu.addSeparator()
-        file_menu.addAction(self._action(_("Beenden"), "Ctrl+Q", self.close))
+        file_menu.addAction(self._action(_("Beenden"), "Ctrl+Q", self.close, needs_data=False))
         edit_menu = bar.addMenu(_("&Bearbeiten"))
         edit_menu.addAction(self._action(_("Suchen"), "Ctrl+F", self._focus_search))
         self._action(_("Suchen"), "F3", self._focus_search)
@@ -110,21 +152,13 @@ class MainWindow(QMainWindow):
                     self.tabs.tabText(index),
                     f"Ctrl+{index + 1}",
                     lambda _checked=False, i=index: self.tabs.setCurrentIndex(i),
+                    needs_data=False,
                 )
             )
         view_menu.addSeparator()
         view_menu.addAction(self._action(_("Aktualisieren"), "F5", self._refresh))
         help_menu = bar.addMenu(_("&Hilfe"))
-        help_menu.addAction(self._action(_("Über CarBot Werkstatt"), None, self._about))
-
-    def _build_status_bar(self) -> None:
-        status = self.statusBar()
-        db_path = self.ctx.services.db.path
-        self.db_label = QLabel(_("Datenbank: {path}").format(path=db_path or ":memory:"))
-        self.sync_label = QLabel(_("Sync: nicht eingerichtet – die Werkstatt arbeitet lokal"))
-        status.addWidget(self.db_label, 1)
-        status.addPermanentWidget(self.sync_label)
-        self.ctx.bus.status_message_posted.connect(lambda text: status.showMessage(text, 5000))
+        help_menu.addAction(self._action(_("Über CarBot Werkstatt"), None, self._about, needs_data=False))
 
     def _focus_search(self) -> None:
         self.tabs.setCurrentIndex(self.TAB_COUNTER)
@@ -145,6 +179,7 @@ class MainWindow(QMainWindow):
     def _refresh(self) -> None:
         from app.changes import Changes
 
+        assert self.ctx is not None
         self.ctx.bus.operation_did_execute.emit(
             Changes(customers=True, vehicles=True, catalog=True, appointments=True, settings=True), None
         )
@@ -159,15 +194,16 @@ class MainWindow(QMainWindow):
             ).format(version=__version__),
         )
 
-    def closeEvent(self, event: QCloseEvent) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         """Remember the geometry; wait for background work."""
-        self.ctx.prefs.set(prefs.GEOMETRY, self.saveGeometry())
-        self.ctx.runner.shutdown()
+        self.prefs.set(prefs_mod.GEOMETRY, self.saveGeometry())
+        if self.ctx is not None:
+            self.ctx.runner.shutdown()
         super().closeEvent(event)
 
-    def keyPressEvent(self, event: object) -> None:  # noqa: N802 - Qt override
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802 - Qt override
         """Esc returns focus to the search box from anywhere on the counter tab."""
-        if getattr(event, "key", lambda: None)() == Qt.Key.Key_Escape and self.tabs.currentIndex() == 0:
+        if event.key() == Qt.Key.Key_Escape and self.tabs.currentIndex() == self.TAB_COUNTER and self.counter:
             self.counter.focus_search()
             return
-        super().keyPressEvent(event)  # type: ignore[arg-type]
+        super().keyPressEvent(event)

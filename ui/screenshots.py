@@ -39,7 +39,11 @@ def render(out_dir: Path) -> list[Path]:
                 window.tabs.setCurrentIndex(index)
                 app.processEvents()
                 if index == 0:
-                    window.counter.show_first_vehicle_for_screenshot()
+                    # The counter as staff see it mid-intake: a plate typed, the vehicle card open.
+                    hit = services.search.search("M A")[0]
+                    window.counter.search.edit.setText("M A")
+                    window.counter.search.search_now()
+                    window.counter.open_vehicle(hit.vehicle_id or 1)
                     app.processEvents()
                 path = out_dir / f"{index + 1:02d}-{name}.png"
                 window.grab().save(str(path))

@@ -13,6 +13,7 @@ from decimal import Decimal
 from enum import IntEnum
 from typing import Any
 
+from reportlab.lib.colors import Color
 from reportlab.lib.enums import TA_RIGHT
 from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, Spacer, Table
@@ -116,7 +117,7 @@ def render_reminder_pdf(doc: ReminderDocument, *, style: PdfStyle | None = None)
         Spacer(1, 2 * mm),
         Paragraph(text.xml(doc.seller.name), _BODY),
     ]
-    story.append(payment_block([request, Spacer(1, 5 * mm), *closing], payload))
+    story.append(KeepTogether(payment_block([request, Spacer(1, 5 * mm), *closing], payload)))
     letter = Letter(
         seller=doc.seller,
         recipient=doc.customer,
@@ -171,7 +172,7 @@ def _letter_text(doc: ReminderDocument, level: ReminderLevel) -> list[str]:
     return [greeting, body, overlap]
 
 
-def _items_table(doc: ReminderDocument, accent: Any) -> CarryTable:
+def _items_table(doc: ReminderDocument, accent: Color) -> CarryTable:
     header = ["Rechnung Nr.", "Rechnungsdatum", "fällig am", "Betrag", "bezahlt", "offen"]
     widths = [CONTENT_WIDTH - 2 * 31 * mm - 3 * 23 * mm, 31 * mm, 31 * mm, 23 * mm, 23 * mm, 23 * mm]
     rows = [
@@ -191,7 +192,7 @@ def _items_table(doc: ReminderDocument, accent: Any) -> CarryTable:
     return CarryTable(header, rows, widths, accent=accent, money=text.money, right=[3, 4, 5])
 
 
-def _totals(doc: ReminderDocument, accent: Any) -> Table:
+def _totals(doc: ReminderDocument, accent: Color) -> Table:
     open_sum = doc.open_total - doc.fee
     data = []
     if doc.fee:

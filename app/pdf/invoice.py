@@ -22,14 +22,14 @@ from app.money import round_money
 from app.pdf import text
 from app.pdf.fonts import register_fonts
 from app.pdf.girocode import girocode_payload
-from app.pdf.invoice_totals import notes, payment_text, printed_lines, total_lines
+from app.pdf.invoice_totals import ALTTEIL_KINDS, notes, payment_text, printed_lines, total_lines
 from app.pdf.layout import CONTENT_WIDTH, GREY, Letter, PdfStyle, build_pdf, paragraph_style, payment_block, table_style
 from app.pdf.table import CarryTable, Row
 
 _CELL = paragraph_style("cell", size=8, leading=10)
 _CELL_NOTE = paragraph_style("cell-note", size=7, leading=9, textColor=GREY)
 _BODY = paragraph_style("body", size=9, leading=12.5)
-_SMALL = paragraph_style("small", size=8, leading=10.5)
+_SMALL = paragraph_style("small", size=8, leading=10.5, spaceAfter=2)
 _HEADING = paragraph_style("heading", size=13, bold=True, leading=16)
 _SUBHEADING = paragraph_style("subheading", size=9, leading=12)
 _TOTAL = paragraph_style("total", size=9, leading=11.5)
@@ -64,13 +64,19 @@ def render_invoice_pdf(doc: InvoiceDocument, *, style: PdfStyle | None = None) -
 
 def _info_rows(doc: InvoiceDocument) -> tuple[tuple[str, str], ...]:
     vehicle = doc.vehicle
+    # BT-10 (buyer reference) is mandatory in the XML, so it may hold a placeholder ("n/a") or, while
+    # ``customer_number`` is not filled, the customer number itself; print it only when it says something new.
+    reference = "" if doc.buyer_reference.strip().lower() in ("", "n/a") else doc.buyer_reference.strip()
+    customer_number = doc.customer_number or reference
+    if reference == customer_number:
+        reference = ""
     rows = [
         ("Rechnungsnummer", doc.number),
         ("Rechnungsdatum", text.date(doc.issue_date)),
         ("Leistungsdatum", text.date(doc.service_date)),
-        ("Kundennummer", doc.customer_number),
+        ("Kundennummer", customer_number),
         ("Auftrag", doc.order_number),
-        ("Ihre Referenz", doc.buyer_reference),
+        ("Ihre Referenz", reference),
         ("Kennzeichen", vehicle.plate),
         ("Fahrzeug", vehicle.make_model),
         ("FIN", vehicle.vin),
@@ -87,19 +93,34 @@ def _heading(doc: InvoiceDocument) -> list[Any]:
         if doc.cancels is not None:
             number, issued = doc.cancels
             flow.append(Paragraph(f"zur Rechnung Nr. {text.xml(number)} vom {text.date(issued)}", _SUBHEADING))
-        intro = "Hiermit stornieren wir die oben genannte Rechnung mit allen Positionen."
+        intro = "Wir stornieren die genannte Rechnung mit allen Positionen:"
     else:
         flow = [Paragraph(f"Rechnung Nr. {text.xml(doc.number)}", _HEADING)]
         plate = doc.vehicle.plate.strip()
         intro = (
-            f"Vielen Dank für Ihren Auftrag. Für die Arbeiten an Ihrem Fahrzeug {text.xml(plate)} berechnen wir:"
+            f"Für die Arbeiten an Ihrem Fahrzeug {text.xml(plate)} berechnen wir Ihnen:"
             if plate
-            else "Vielen Dank für Ihren Auftrag. Wir berechnen Ihnen:"
+            else "Für unsere Leistungen berechnen wir Ihnen:"
         )
     return [*flow, Spacer(1, 3 * mm), Paragraph(intro, _BODY)]
 
 
-def _description(line: DocLine, *, with_part_no: bool, currency: str) -> list[Any]:
+def _altteil_positions(doc: InvoiceDocument) -> dict[int, list[int]]:
+    """Exchange-part position → the positions of its Altteil lines (the VAT engine puts them right after
+    the part). They are not printed, so the part says where its numbers went."""
+    result: dict[int, list[int]] = {}
+    owner: int | None = None
+    for line in doc.lines:
+        if line.kind is LineKind.EXCHANGE_PART:
+            owner = line.position
+        elif line.kind in ALTTEIL_KINDS and owner is not None:
+            result.setdefault(owner, []).append(line.position)
+        else:
+            owner = None
+    return result
+
+
+def _description(line: DocLine, *, with_part_no: bool, currency: str, altteil: list[int] | None = None) -> list[Any]:
     cell: list[Any] = [Paragraph(text.xml(line.text), _CELL)]
     details = []
     if line.kind is LineKind.LABOUR and line.aw is not None and line.aw_price is not None:
@@ -110,7 +131,11 @@ def _description(line: DocLine, *, with_part_no: bool, currency: str) -> list[An
             detail += f" · Stundensatz {text.money(line.hourly_rate, currency)}"
         details.append(detail)
     if line.kind is LineKind.EXCHANGE_PART:
-        details.append("Austauschteil")
+        if altteil:
+            span = f"{altteil[0]}–{altteil[-1]}" if len(altteil) > 1 else str(altteil[0])
+            details.append(f"Austauschteil, Altteil zurückgegeben – Altteilsteuer siehe unten (Pos. {span})")
+        else:
+            details.append("Austauschteil")
     if with_part_no and line.part_no:
         details.append(f"Art.-Nr. {line.part_no}")
     cell += [Paragraph(text.xml(detail), _CELL_NOTE) for detail in details]
@@ -130,16 +155,17 @@ def _line_table(doc: InvoiceDocument, accent: Color) -> CarryTable:
         return text.money(value, currency)
 
     rows = []
+    altteil = _altteil_positions(doc)
     cells: tuple[Any, ...]
     if doc.small_invoice:
-        header = ["Pos.", "Bezeichnung", "Menge", "Einzelpreis brutto", "USt", "Gesamt brutto"]
+        header = ["Pos.", "Bezeichnung", "Menge", "Einzelpreis\nbrutto", "USt", "Gesamt\nbrutto"]
         widths = [10 * mm, 0, 20 * mm, 25 * mm, 13 * mm, 25 * mm]
         for line in printed_lines(doc):
             factor = 1 + line.vat_rate / 100
             gross = round_money(line.net * factor)
             cells = (
                 str(line.position),
-                _description(line, with_part_no=True, currency=currency),
+                _description(line, with_part_no=True, currency=currency, altteil=altteil.get(line.position)),
                 _quantity(line),
                 money(line.unit_price_net * factor),
                 text.percent(line.vat_rate),
@@ -153,7 +179,7 @@ def _line_table(doc: InvoiceDocument, accent: Color) -> CarryTable:
             cells = (
                 str(line.position),
                 Paragraph(text.xml(line.part_no), _CELL_NOTE),
-                _description(line, with_part_no=False, currency=currency),
+                _description(line, with_part_no=False, currency=currency, altteil=altteil.get(line.position)),
                 _quantity(line),
                 text.unit_price(line.unit_price_net, currency),
                 text.percent(line.vat_rate),
@@ -202,4 +228,4 @@ def _notes_and_payment(doc: InvoiceDocument) -> list[Any]:
     payload = girocode_payload(name=doc.seller.name, iban=doc.iban, amount=doc.amount_due, text=doc.number)
     paragraph = Paragraph(text.xml(payment), _BODY)
     closing = Paragraph("Vielen Dank für Ihren Auftrag und allzeit gute Fahrt!", _BODY)
-    return [*flow, Spacer(1, 3 * mm), payment_block([paragraph, Spacer(1, 3 * mm), closing], payload)]
+    return [*flow, Spacer(1, 3 * mm), *payment_block([paragraph, Spacer(1, 3 * mm), closing], payload)]

@@ -112,19 +112,23 @@ def total_lines(doc: InvoiceDocument) -> list[TotalLine]:
 
 def _net_label(entry: RateSum, *, several: bool) -> str:
     if entry.category is VatCategory.REVERSE_CHARGE:
-        return f"Nettobetrag ({RC_NOTE})"
+        return "Nettobetrag (Reverse Charge)"
     if entry.category is VatCategory.EXEMPT:
         return "Nettobetrag (steuerfrei)"
     return f"Nettobetrag {text.percent(entry.rate)}" if several or entry.rate else "Nettobetrag"
 
 
 def notes(doc: InvoiceDocument) -> list[str]:
-    """The notes under the totals, in this order: Storno reference, reverse charge with both VAT ids,
-    § 19 exemption, exemption reasons, Altteilsteuer, then the document's own notes."""
+    """The notes under the totals: the Storno reference, the document's own notes (the invoice service puts
+    its Storno reference, the reason and the engine's notes there), reverse charge with both VAT ids, the
+    § 19 exemption, other exemption reasons, the Altteilsteuer, and a Storno's payment terms. A note
+    contained in a longer one is printed only once."""
     result: list[str] = []
     if doc.is_storno and doc.cancels is not None:
         number, issued = doc.cancels
-        result.append(f"Diese Stornorechnung hebt die Rechnung Nr. {number} vom {text.date(issued)} vollständig auf.")
+        if not any(f"Rechnung Nr. {number}" in note for note in doc.notes):
+            result.append(f"Diese Stornorechnung hebt die Rechnung Nr. {number} vom {text.date(issued)} auf.")
+    result += [note.strip() for note in doc.notes if note.strip()]
     if doc.reverse_charge:
         result.append(
             f"{RC_NOTE} (Reverse Charge): Die Umsatzsteuer schuldet der Leistungsempfänger "
@@ -132,29 +136,33 @@ def notes(doc: InvoiceDocument) -> list[str]:
             f"USt-IdNr. des Leistenden: {doc.seller.vat_id or '–'}; "
             f"USt-IdNr. des Leistungsempfängers: {doc.buyer.vat_id or '–'}."
         )
-    if doc.kleinunternehmer:
+    reasons = [entry.exemption_reason for entry in rate_sums(doc) if entry.exemption_reason]
+    if doc.kleinunternehmer and not reasons:
         result.append(KLEINUNTERNEHMER_NOTE)
-    for entry in rate_sums(doc):
-        if entry.exemption_reason and entry.exemption_reason not in result and not doc.kleinunternehmer:
-            result.append(entry.exemption_reason)
+    result += reasons
     if doc.altteil_tax:
         result.append(ALTTEIL_NOTE)
-    result.extend(note for note in doc.notes if note.strip())
-    return result
+    if doc.is_storno and doc.payment_terms.strip():
+        result.append(doc.payment_terms.strip())
+    unique = list(dict.fromkeys(result))
+    return [note for note in unique if not any(note != other and note in other for other in unique)]
 
 
 def payment_text(doc: InvoiceDocument) -> str:
-    """What the customer is asked to do: pay by the due date, nothing (prepaid), or receive a refund."""
+    """What the customer is asked to do: pay by the due date, nothing (prepaid), or receive a refund.
+    Empty for a Stornorechnung (its payment terms are printed with the notes)."""
     due = doc.amount_due
     terms = doc.payment_terms.strip()
     if doc.is_storno:
         return ""
     if due > 0:
-        sentence = f"Bitte zahlen Sie {text.money(due, doc.currency)} bis zum {text.date(doc.due_date)}"
+        sentence = f"Bitte zahlen Sie {text.money(due, doc.currency)}"
+        if text.date(doc.due_date) not in terms:
+            sentence += f" bis zum {text.date(doc.due_date)}"
         if doc.iban:
             sentence += f" unter Angabe der Rechnungsnummer {doc.number} auf das unten genannte Konto"
         sentence += "."
-        return f"{terms} {sentence}".strip() if terms else sentence
+        return f"{terms} {sentence}".strip()
     if due == 0:
-        return "Der Rechnungsbetrag ist bereits vollständig bezahlt. Vielen Dank!"
+        return "Der Rechnungsbetrag ist bereits vollständig bezahlt."
     return f"Den zu viel gezahlten Betrag von {text.money(-due, doc.currency)} erstatten wir Ihnen."

@@ -14,6 +14,7 @@ an unembedded Helvetica) and RGB colours only.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -25,15 +26,13 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import BaseDocTemplate, Frame, KeepTogether, PageTemplate, Paragraph, Table, TableStyle
-from schwifty import IBAN
-from schwifty.exceptions import SchwiftyException
+from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate, Paragraph, Table, TableStyle
 
 from app.errors import ValidationError
 from app.invoice_document import Party
 from app.pdf import text
 from app.pdf.fonts import BOLD, REGULAR, register_fonts
-from app.pdf.girocode import GiroCodeFlowable
+from app.pdf.girocode import GiroCodeFlowable, valid_iban
 
 PAGE_WIDTH, PAGE_HEIGHT = A4
 LEFT = 25 * mm
@@ -42,11 +41,13 @@ CONTENT_WIDTH = PAGE_WIDTH - LEFT - RIGHT
 GREY = HexColor("#5A5A5A")
 LIGHT = HexColor("#BDBDBD")
 DEFAULT_ACCENT = "#1F4E79"
+_HEX_COLOUR = re.compile(r"#[0-9A-Fa-f]{6}")
 _FOOTER_TOP = 27 * mm
 _FIRST_FRAME_TOP = 97 * mm  # DIN 5008 Form B: the subject line starts at 98.46 mm
 _LATER_FRAME_TOP = 24 * mm
 _FRAME_BOTTOM = 34 * mm
 _INFO_TOP = 52 * mm
+_LOGO_W, _LOGO_H = 50 * mm, 22 * mm
 _INFO_LEADING = 4.2 * mm
 
 
@@ -62,14 +63,9 @@ class PdfStyle:
     def accent_colour(self) -> Color:
         """The accent as a ReportLab colour; ValidationError for anything but "#RRGGBB"."""
         value = self.accent.strip()
-        if len(value) != 7 or not value.startswith("#"):
+        if not _HEX_COLOUR.fullmatch(value):
             raise ValidationError("Die Akzentfarbe „{value}“ ist keine Farbe wie #1F4E79.", field="accent", value=value)
-        try:
-            return HexColor(value)
-        except ValueError as exc:
-            raise ValidationError(
-                "Die Akzentfarbe „{value}“ ist keine Farbe wie #1F4E79.", field="accent", value=value
-            ) from exc
+        return HexColor(value)
 
 
 @dataclass(frozen=True)
@@ -101,10 +97,7 @@ def table_style(commands: list[tuple[Any, ...]]) -> TableStyle:
 
 def formatted_iban(iban: str) -> str:
     """ "DE02120300000000202051" → "DE02 1203 0000 0000 2020 51"; an invalid IBAN is refused."""
-    try:
-        return str(IBAN(iban).formatted)
-    except SchwiftyException as exc:
-        raise ValidationError("Die IBAN „{iban}“ ist ungültig.", field="iban", iban=iban) from exc
+    return str(valid_iban(iban).formatted)
 
 
 def _logo_reader(path: Path) -> ImageReader:
@@ -123,6 +116,13 @@ def _logo_reader(path: Path) -> ImageReader:
     return ImageReader(flat)
 
 
+def _fitting_size(canvas: Canvas, line: str, font: str, size: float, smallest: float, width: float) -> float:
+    """The largest font size from ``size`` down to ``smallest`` (half-point steps) at which ``line`` fits."""
+    while size > smallest and canvas.stringWidth(line, font, size) > width:
+        size -= 0.5
+    return size
+
+
 class _Decorator:
     """Draws the letterhead, address, info block, running header and footer through page callbacks."""
 
@@ -136,25 +136,25 @@ class _Decorator:
         """Letterhead, return line, address field, info block and fold marks."""
         canvas.saveState()
         seller = self.letter.seller
+        room = CONTENT_WIDTH
+        if self.logo is not None:
+            # The logo sits in a 50 × 22 mm box, right-aligned; the name keeps to the left of it.
+            width, height = self.logo.getSize()
+            logo_w = min(_LOGO_W, _LOGO_H * width / height)
+            canvas.drawImage(
+                self.logo, PAGE_WIDTH - RIGHT - logo_w, PAGE_HEIGHT - 31 * mm, logo_w, _LOGO_H, preserveAspectRatio=True
+            )
+            room -= logo_w + 5 * mm
         canvas.setFillColor(self.accent)
-        canvas.setFont(BOLD, 17)
+        canvas.setFont(BOLD, _fitting_size(canvas, seller.name, BOLD, 17, 11, room))
         canvas.drawString(LEFT, PAGE_HEIGHT - 21 * mm, seller.name)
         canvas.setFillColor(GREY)
-        canvas.setFont(REGULAR, 8.5)
-        canvas.drawString(LEFT, PAGE_HEIGHT - 27 * mm, " · ".join(self._contact_parts()))
+        contact = " · ".join(self._contact_parts())
+        canvas.setFont(REGULAR, _fitting_size(canvas, contact, REGULAR, 8.5, 6, room))
+        canvas.drawString(LEFT, PAGE_HEIGHT - 27 * mm, contact)
         canvas.setStrokeColor(self.accent)
         canvas.setLineWidth(0.8)
         canvas.line(LEFT, PAGE_HEIGHT - 33 * mm, PAGE_WIDTH - RIGHT, PAGE_HEIGHT - 33 * mm)
-        if self.logo is not None:
-            canvas.drawImage(
-                self.logo,
-                PAGE_WIDTH - RIGHT - 50 * mm,
-                PAGE_HEIGHT - 31 * mm,
-                50 * mm,
-                22 * mm,
-                preserveAspectRatio=True,
-                anchor="ne",
-            )
         self._address(canvas)
         self._info_block(canvas)
         self._fold_marks(canvas)
@@ -307,10 +307,13 @@ class _NumberedCanvas(Canvas):  # type: ignore[misc]  # ReportLab ships no type 
         super().save()
 
 
-def payment_block(content: list[Any], payload: str | None) -> Any:
-    """The payment request with the GiroCode to its right, or just the request when there is no code."""
+def payment_block(content: list[Any], payload: str | None) -> list[Any]:
+    """The payment request with the GiroCode to its right, or just the request when there is no code.
+
+    Returns flowables for the caller's KeepTogether (a nested KeepTogether reports an endless height and
+    would push the whole block onto a new page)."""
     if payload is None:
-        return KeepTogether(content)
+        return content
     code = GiroCodeFlowable(payload, size=28 * mm)
     block = Table([[content, code]], colWidths=[CONTENT_WIDTH - 48 * mm, 48 * mm])
     block.setStyle(
@@ -323,7 +326,7 @@ def payment_block(content: list[Any], payload: str | None) -> Any:
             ]
         )
     )
-    return block
+    return [block]
 
 
 def build_pdf(letter: Letter, story: list[Any], style: PdfStyle | None = None) -> bytes:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 
 from app.errors import ValidationError
 from app.invoice_document import InvoiceDocument, Party, VehicleInfo
@@ -179,12 +180,14 @@ def issue_files(doc: InvoiceDocument, *, workshop: Workshop, validate: bool) -> 
     from app.einvoice.cii import build_cii
     from app.einvoice.pdfa import make_facturx_pdf
     from app.einvoice.validate import ensure_valid
-    from app.pdf.invoice import PdfStyle, render_invoice_pdf
+    from app.pdf.invoice import render_invoice_pdf
+    from app.pdf.layout import PdfStyle
 
     xml = build_cii(doc, profile="en16931")
     if validate:
         ensure_valid(xml, profile="en16931")
-    style = PdfStyle(accent_color=workshop.accent_color or "#1f4e79", logo_path=workshop.logo_path or None)
+    logo = Path(workshop.logo_path) if workshop.logo_path and Path(workshop.logo_path).is_file() else None
+    style = PdfStyle(accent=workshop.accent_color or "#1f4e79", logo_path=logo)
     visual = render_invoice_pdf(doc, style=style)
     title = ("Stornorechnung " if doc.is_storno else "Rechnung ") + doc.number
     pdf = make_facturx_pdf(visual, xml, title=title, author=workshop.name)

@@ -20,7 +20,7 @@ from app.changes import Changes
 from app.db import Database
 from app.errors import InvalidTransition, NotFound, ValidationError
 from app.invoice_document import DocLine, InvoiceDocument, document_from_json, document_to_json
-from app.models import Customer, Invoice, InvoiceArchive, InvoiceLine, Vehicle, WorkOrder
+from app.models import Customer, Invoice, InvoiceArchive, InvoiceLine, NumberRange, Vehicle, WorkOrder
 from app.retention import RetentionCategory
 from app.services import audit, invoice_build, numbering
 from app.services.privacy import add_hold_in
@@ -193,7 +193,7 @@ class InvoiceService:
         small = result.small_invoice_allowed and original is None and result.gross_total > 0
         if original is None:
             invoice_build.check_buyer(customer, small_invoice=small)
-        rng = numbering.default_range_in(s) if inv.range_id is None else s.get_one(numbering.NumberRange, inv.range_id)
+        rng = numbering.default_range_in(s) if inv.range_id is None else s.get_one(NumberRange, inv.range_id)
         number = numbering.allocate_in(s, rng, issue_date.year)
         due = issue_date + dt.timedelta(days=inv.payment_terms_days)
         notes = list(result.notes)

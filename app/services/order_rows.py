@@ -20,7 +20,8 @@ from app.tax import TaxContext
 
 
 def _fail(message_id: str, index: int, name: str, **params: object) -> ValidationError:
-    return ValidationError(message_id, field=f"lines[{index}].{name}", position=index + 1, **params)
+    field = f"lines[{index}].{name}"  # outside the call: the gettext extractor warns about f-strings in it
+    return ValidationError(message_id, field=field, position=index + 1, **params)
 
 
 def labour_rate(session: Session) -> LabourRate:

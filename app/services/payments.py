@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -183,7 +184,7 @@ class PaymentService:
     """Records payments and refunds, lists open items and writes reminders.
 
     ``today`` pins the date (tests, reports "as of"); ``register`` is the cash register (its signer is
-    the TSE seam); ``render_pdf`` renders a reminder letter (default: ``app.pdf.dunning``).
+    the TSE seam).
     """
 
     def __init__(
@@ -192,12 +193,10 @@ class PaymentService:
         *,
         today: dt.date | None = None,
         register: CashRegister | None = None,
-        render_pdf: Callable[..., bytes] | None = None,
     ) -> None:
         self._db = db
         self._today = today
         self._register = register if register is not None else CashRegister()
-        self._render_pdf = render_pdf
 
     def today(self) -> dt.date:
         """The service's notion of today."""
@@ -407,7 +406,7 @@ class PaymentService:
             shop = workshop_row(s)
             fee = round_money({0: ZERO, 1: shop.reminder_fee_1, 2: shop.reminder_fee_2}[level])
             new_due = day + dt.timedelta(days=REMINDER_PERIOD_DAYS)
-            pdf = self._render(s, inv, level=level, date=day, fee=fee, open_amount=open_amount, new_due=new_due)
+            pdf = _reminder_pdf(s, inv, level=level, date=day, fee=fee, new_due=new_due)
             reminder = Reminder(
                 invoice_id=inv.id, level=level, date=day, fee=fee, new_due_date=new_due, pdf=pdf, user=user
             )
@@ -447,15 +446,30 @@ class PaymentService:
                 raise NotFound("Die Mahnung Nr. {id} wurde nicht gefunden.", id=reminder_id)
             return reminder.pdf
 
-    def _render(
-        self,
-        s: Session,
-        inv: Invoice,
-        *,
-        level: int,
-        date: dt.date,
-        fee: Decimal,
-        open_amount: Decimal,
-        new_due: dt.date,
-    ) -> bytes:
-        raise NotImplementedError  # adapted to app.pdf.dunning once it exists
+
+def _reminder_pdf(s: Session, inv: Invoice, *, level: int, date: dt.date, fee: Decimal, new_due: dt.date) -> bytes:
+    """The letter for one invoice, addressed to the customer's current address (they may have moved)."""
+    # Imported here: ReportLab is only needed when a letter is written (as in invoice_build.issue_files).
+    from app.pdf.dunning import OpenInvoice, ReminderDocument, ReminderLevel, render_reminder_pdf
+    from app.pdf.layout import PdfStyle
+    from app.services.invoice_build import buyer_party, seller_party
+
+    shop = workshop_row(s)
+    customer = s.get(Customer, inv.customer_id) if inv.customer_id is not None else None
+    issued = inv.issue_date or date
+    item = OpenInvoice(inv.number or "", issued, _due(inv) or issued, round_money(inv.gross_total), _paid(s, inv.id))
+    doc = ReminderDocument(
+        level=ReminderLevel(level),
+        issue_date=date,
+        due_date=new_due,
+        seller=seller_party(shop),
+        customer=buyer_party(customer),
+        items=(item,),
+        fee=fee,
+        iban=shop.iban,
+        bic=shop.bic,
+        bank_name=shop.bank_name,
+        customer_number=customer.number if customer else "",
+    )
+    logo = Path(shop.logo_path) if shop.logo_path and Path(shop.logo_path).is_file() else None
+    return render_reminder_pdf(doc, style=PdfStyle(accent=shop.accent_color or "#1f4e79", logo_path=logo))

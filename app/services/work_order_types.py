@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, ROUND_UP, Decimal
 from typing import Final, NamedTuple
 
 from sqlalchemy import select
@@ -184,7 +184,8 @@ def _overrun(session: Session, order: WorkOrder, projected: Decimal) -> OverrunS
     exceeded = projected > estimate_net * (1 + threshold / 100)
     percent = None
     if estimate_net:
-        percent = ((projected - estimate_net) / estimate_net * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+        # Away from zero: a 0.01 € overrun of a binding KVA reads "0,1 %", never "0 %".
+        percent = ((projected - estimate_net) / estimate_net * 100).quantize(Decimal("0.1"), rounding=ROUND_UP)
     return OverrunStatus(estimate_net, projected, percent, threshold, exceeded, approved, estimate.binding, best)
 
 

@@ -76,30 +76,22 @@ TRANSITIONS: Final = frozenset(
 )
 EDITABLE: Final = frozenset({"draft", "open", "in_progress"})
 OPEN_STATUSES: Final = ("draft", "open", "in_progress", "completed")
-# action → (target status, the sources this action starts from, refusal). start and reopen share a target.
+# action → (the statuses it starts from, its target); start and reopen share a target.
 _ACTIONS: Final = {
-    "open": ("open", {"draft"}, N_("Ein Auftrag im Status „{status}“ kann nicht eröffnet werden.")),
-    "start": ("in_progress", {"open"}, N_("Ein Auftrag im Status „{status}“ kann nicht begonnen werden.")),
-    "complete": (
-        "completed",
-        {"in_progress"},
-        N_("Ein Auftrag im Status „{status}“ kann nicht abgeschlossen werden."),
-    ),
-    "reopen": (
-        "in_progress",
-        {"completed"},
-        N_("Ein Auftrag im Status „{status}“ kann nicht wieder geöffnet werden."),
-    ),
-    "cancel": (
-        "cancelled",
-        {"draft", "open", "in_progress"},
-        N_("Ein Auftrag im Status „{status}“ kann nicht storniert werden."),
-    ),
-    "mark_invoiced": (
-        "invoiced",
-        {"completed"},
-        N_("Ein Auftrag im Status „{status}“ kann nicht abgerechnet werden."),
-    ),
+    "open": (frozenset({"draft"}), "open"),
+    "start": (frozenset({"open"}), "in_progress"),
+    "complete": (frozenset({"in_progress"}), "completed"),
+    "reopen": (frozenset({"completed"}), "in_progress"),
+    "cancel": (frozenset({"draft", "open", "in_progress"}), "cancelled"),
+    "mark_invoiced": (frozenset({"completed"}), "invoiced"),
+}
+_REFUSALS: Final = {
+    "open": N_("Ein Auftrag im Status „{status}“ kann nicht eröffnet werden."),
+    "start": N_("Ein Auftrag im Status „{status}“ kann nicht begonnen werden."),
+    "complete": N_("Ein Auftrag im Status „{status}“ kann nicht abgeschlossen werden."),
+    "reopen": N_("Ein Auftrag im Status „{status}“ kann nicht wieder geöffnet werden."),
+    "cancel": N_("Ein Auftrag im Status „{status}“ kann nicht storniert werden."),
+    "mark_invoiced": N_("Ein Auftrag im Status „{status}“ kann nicht abgerechnet werden."),
 }
 _CHANGED: Final = Changes(orders=True)
 
@@ -110,9 +102,9 @@ def _status_label(status: str) -> str:
 
 def _target(order: WorkOrder, action: str) -> str:
     """The status ``action`` leads to from the order's status; InvalidTransition if it may not."""
-    target, sources, refusal = _ACTIONS[action]
+    sources, target = _ACTIONS[action]
     if order.status not in sources or (order.status, target) not in TRANSITIONS:
-        raise InvalidTransition(refusal, status=_status_label(order.status))
+        raise InvalidTransition(_REFUSALS[action], status=_status_label(order.status))
     return target
 
 

@@ -7,7 +7,7 @@ import dataclasses
 import datetime as dt
 import io
 import re
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +18,7 @@ from pypdf import PdfReader
 from pypdf.generic import DictionaryObject
 
 from app.errors import ValidationError
-from app.invoice_document import (
-    DocLine,
-    InvoiceDocument,
-    LineKind,
-    Party,
-    TaxBreakdown,
-    VatCategory,
-    VehicleInfo,
-)
+from app.invoice_document import InvoiceDocument, LineKind, Party, VehicleInfo
 from app.pdf import (
     OpenInvoice,
     PdfStyle,
@@ -38,6 +30,8 @@ from app.pdf import (
 )
 from app.pdf import girocode as girocode_module
 from app.pdf.girocode import make_qr
+from app.pdf.invoice_totals import notes as invoice_notes
+from app.tax import InputLine, TaxContext, TaxResult, compute, negated
 
 SELLER = Party(
     name="Kfz-Meisterbetrieb Schrauber GmbH",
@@ -53,79 +47,48 @@ BUYER = Party(name="Erika Mustermann", street="Lindenallee 3", postcode="12345",
 IBAN = "DE02120300000000202051"
 
 
-def _line(
-    pos: int,
-    kind: LineKind,
-    text: str,
-    qty: str,
-    unit: str,
-    price: str,
-    rate: str = "19",
-    category: VatCategory = VatCategory.STANDARD,
-    **extra: Any,
-) -> DocLine:
-    quantity, unit_price = Decimal(qty), Decimal(price)
-    return DocLine(
-        position=pos,
-        kind=kind,
-        text=text,
-        quantity=quantity,
-        unit_code="C62",
-        unit_label=unit,
-        unit_price_net=unit_price,
-        net=(quantity * unit_price).quantize(Decimal("0.01")),
-        vat_rate=Decimal(rate),
-        vat_category=category,
-        **extra,
-    )
+def _part(text: str, qty: str, unit: str, price: str, rate: str = "19", **extra: Any) -> InputLine:
+    kind = extra.pop("kind", LineKind.PART)
+    return InputLine(kind=kind, text=text, quantity=Decimal(qty), unit_label=unit, unit_price_net=Decimal(price),
+                     vat_rate=Decimal(rate), **extra)  # fmt: skip
 
 
-def _labour(pos: int, text: str, aw: str, aw_per_hour: int, hourly_rate: str, **extra: Any) -> DocLine:
-    """A labour line in AW: AW price = hourly rate ÷ AW per hour."""
-    aw_price = Decimal(hourly_rate) / aw_per_hour
-    return _line(pos, LineKind.LABOUR, text, aw, "AW", str(aw_price), aw=Decimal(aw), aw_price=aw_price,
-                 aw_per_hour=aw_per_hour, hourly_rate=Decimal(hourly_rate), **extra)  # fmt: skip
+def _labour(text: str, aw: str, aw_per_hour: int, hourly_rate: str) -> InputLine:
+    return InputLine(kind=LineKind.LABOUR, text=text, aw=Decimal(aw), aw_per_hour=aw_per_hour,
+                     hourly_rate=Decimal(hourly_rate))  # fmt: skip
 
 
-def _document(lines: list[DocLine], **changes: Any) -> InvoiceDocument:
-    """An invoice over ``lines`` with net and VAT per rate and category rounded half-up, as the service does."""
-    nets: dict[tuple[VatCategory, Decimal], Decimal] = {}
-    for line in lines:
-        key = (line.vat_category, line.vat_rate)
-        nets[key] = nets.get(key, Decimal(0)) + line.net
-    taxes = tuple(
-        TaxBreakdown(cat, rate, net, (net * rate / 100).quantize(Decimal("0.01"), ROUND_HALF_UP))
-        for (cat, rate), net in nets.items()
-    )
-    net_total, tax_total = sum(t.net for t in taxes), sum(t.tax for t in taxes)
+def _document(inputs: list[InputLine], ctx: TaxContext | None = None, **changes: Any) -> InvoiceDocument:
+    """The document the invoice service would issue: lines, breakdown and notes from the real VAT engine."""
+    result = compute(inputs, ctx or TaxContext())
+    return _from_result(result, **changes)
+
+
+def _from_result(result: TaxResult, **changes: Any) -> InvoiceDocument:
     doc = InvoiceDocument(
         number="W1-2026-000123", issue_date=dt.date(2026, 11, 27), service_date=dt.date(2026, 11, 25),
-        seller=SELLER, buyer=BUYER, lines=tuple(lines), taxes=taxes, net_total=net_total, tax_total=tax_total,
-        gross_total=net_total + tax_total, due_date=dt.date(2026, 12, 11),
+        seller=SELLER, buyer=BUYER, lines=result.lines, taxes=result.taxes, net_total=result.net_total,
+        tax_total=result.tax_total, gross_total=result.gross_total, due_date=dt.date(2026, 12, 11),
         payment_terms="Zahlbar innerhalb von 14 Tagen ohne Abzug.", iban=IBAN, bic="BYLADEM1001",
-        bank_name="Deutsche Kreditbank Berlin", customer_number="K-1001",
+        bank_name="Deutsche Kreditbank Berlin", altteil_tax=result.altteil_tax, reverse_charge=result.reverse_charge,
+        kleinunternehmer=result.kleinunternehmer, notes=result.notes, customer_number="K-1001",
         vehicle=VehicleInfo(plate="B-CB 1234", vin="WVWZZZ1KZAW000001", mileage=123456, make_model="VW Golf VI"),
     )  # fmt: skip
     return dataclasses.replace(doc, **changes)
 
 
 def _invoice(extra_lines: int = 0, **changes: Any) -> InvoiceDocument:
-    """Labour 6 AW at 12 AW/h and 120 €/h, parts at 19 %, one 7 % line, an exchange generator with the
-    Altteilsteuer on its 100 € old-part value (+19,00 €), optionally ``extra_lines`` small parts."""
-    lines = [
-        _labour(1, "Inspektion nach Herstellervorgabe", "6", 12, "120"),
-        _line(2, LineKind.PART, "Ölfilter", "1", "Stk.", "12.90", part_no="W 712/95"),
-        _line(3, LineKind.PART, "Motoröl 5W-30 Longlife III", "4.5", "l", "14.80"),
-        _line(4, LineKind.EXCHANGE_PART, "Austauschgenerator 140 A", "1", "Stk.", "1000.00", part_no="0 986 049 530"),
-        _line(5, LineKind.PART, "Serviceheft (Druckerzeugnis)", "1", "Stk.", "10.00", rate="7"),
+    """Labour 6 AW at 12 AW/h and 120 €/h, parts at 19 %, an exchange generator (the engine adds the
+    Altteil lines: +19,00 € Altteilsteuer on its 100 € old-part value), one 7 % line, ``extra_lines`` parts."""
+    inputs = [
+        _labour("Inspektion nach Herstellervorgabe", "6", 12, "120"),
+        _part("Ölfilter", "1", "Stk.", "12.90", part_no="W 712/95"),
+        _part("Motoröl 5W-30 Longlife III", "4.5", "l", "14.80"),
+        _part("Austauschgenerator 140 A", "1", "Stk.", "1000", kind=LineKind.EXCHANGE_PART, part_no="0 986 049 530"),
+        _part("Serviceheft (Druckerzeugnis)", "1", "Stk.", "10", rate="7"),
     ]
-    lines += [_line(6 + i, LineKind.PART, f"Kleinteil Nr. {i + 1}", "2", "Stk.", "1.25") for i in range(extra_lines)]
-    pos = len(lines) + 1
-    lines += [
-        _line(pos, LineKind.ALTTEIL_VALUE, "Altteilwert Generator", "1", "", "100.00"),
-        _line(pos + 1, LineKind.ALTTEIL_SETOFF, "Altteil zurückgegeben", "1", "", "-100.00", "0", VatCategory.EXEMPT),
-    ]
-    return _document(lines, altteil_tax=Decimal("19.00"), **changes)
+    inputs += [_part(f"Kleinteil Nr. {i + 1}", "2", "Stk.", "1.25") for i in range(extra_lines)]
+    return _document(inputs, **changes)
 
 
 def _pages(pdf: bytes) -> list[str]:
@@ -185,7 +148,9 @@ def test_full_invoice_shows_every_section_14_field() -> None:
     missing = [item for item in expected if item not in text]
     assert not missing, f"missing on the invoice: {missing}\n---\n{text}"
     # Only the Altteilsteuer is shown, never the old-part value lines themselves.
-    assert "Altteilwert" not in text and "Altteil zurückgegeben" not in text and "100,00 €" not in text
+    assert "Altteilwert" not in text and "Verrechnung Altteil" not in text and "100,00 €" not in text
+    # ... and the exchange part says where its position numbers went (the engine numbers them 5 and 6).
+    assert "Altteilsteuer siehe unten (Pos. 5–6)" in " ".join(text.split())
     assert "Gutschrift" not in text
 
 
@@ -308,39 +273,35 @@ def test_pdf_metadata_is_german_and_titled() -> None:
 
 
 def test_storno_names_the_cancelled_invoice_and_never_says_gutschrift() -> None:
-    original = _invoice()
-    negative = tuple(
-        dataclasses.replace(line, quantity=-line.quantity, net=-line.net, aw=-line.aw if line.aw else None)
-        for line in original.lines
-    )
-    storno = dataclasses.replace(
-        original,
-        number="W1-2026-000124",
-        lines=negative,
-        taxes=tuple(dataclasses.replace(t, net=-t.net, tax=-t.tax) for t in original.taxes),
-        net_total=-original.net_total,
-        tax_total=-original.tax_total,
-        gross_total=-original.gross_total,
-        altteil_tax=-original.altteil_tax,
-        is_storno=True,
-        cancels=("W1-2026-000123", dt.date(2026, 11, 27)),
-    )
+    # As the invoice service issues it: the original's figures negated, its own note and payment terms.
+    original = compute([_labour("Inspektion", "6", 12, "120"), _part("Ölfilter", "1", "Stk.", "12.90")], TaxContext())
+    storno = _from_result(
+        negated(original), number="W1-2026-000124", issue_date=dt.date(2026, 12, 2), is_storno=True,
+        cancels=("W1-2026-000123", dt.date(2026, 11, 27)), payment_terms="Der Betrag wird verrechnet bzw. erstattet.",
+        notes=("Stornorechnung zur Rechnung Nr. W1-2026-000123 vom 27.11.2026.",),
+    )  # fmt: skip
     text = _text(render_invoice_pdf(storno))
     assert "Stornorechnung Nr. W1-2026-000124" in text
     assert "zur Rechnung Nr. W1-2026-000123 vom 27.11.2026" in text
-    assert "Gesamtbetrag\n -1.385,71 €" in text and "-60,00 €" in text
+    assert "-6 AW" in text and "-60,00 €" in text and "Gesamtbetrag\n -86,75 €" in text
+    assert "Der Betrag wird verrechnet bzw. erstattet." in text
+    assert text.count("W1-2026-000123") == 2  # heading and the service's note, not a third time
     assert "gutschrift" not in text.lower()
     assert "GiroCode" not in text
+    # Without the service's note the PDF names the cancelled invoice itself.
+    assert "Diese Stornorechnung hebt die Rechnung Nr. W1-2026-000123 vom 27.11.2026 auf." in invoice_notes(
+        dataclasses.replace(storno, notes=())
+    )
 
 
 def test_small_invoice_shows_gross_per_rate() -> None:
-    lines = [
-        _labour(1, "Glühlampe H7 wechseln", "2", 10, "100"),
-        _line(2, LineKind.PART, "Glühlampe H7", "1", "Stk.", "8.40"),
-        _line(3, LineKind.PART, "Serviceheft (Druckerzeugnis)", "1", "Stk.", "10.00", rate="7"),
+    inputs = [
+        _labour("Glühlampe H7 wechseln", "2", 10, "100"),
+        _part("Glühlampe H7", "1", "Stk.", "8.40"),
+        _part("Serviceheft (Druckerzeugnis)", "1", "Stk.", "10.00", rate="7"),
     ]
-    text = _text(render_invoice_pdf(_document(lines, small_invoice=True)))
-    assert "Gesamt brutto" in text and "Rechnung Nr. W1-2026-000123" in text
+    text = _text(render_invoice_pdf(_document(inputs, small_invoice=True)))
+    assert "Gesamt\n brutto" in text and "Rechnung Nr. W1-2026-000123" in text
     # 20,00 € × 1,19 = 23,80 €; 8,40 € × 1,19 = 9,996 → 10,00 €; 10,00 € × 1,07 = 10,70 €
     assert "23,80 €" in text and "10,70 €" in text and "9,996" not in text
     assert "Summe 19 % (brutto)\n 33,80 €" in text and "Summe 7 % (brutto)\n 10,70 €" in text
@@ -348,22 +309,35 @@ def test_small_invoice_shows_gross_per_rate() -> None:
     assert "Nettobetrag" not in text and "Gesamt netto" not in text and "Altteilsteuer" not in text
 
 
-def test_reverse_charge_names_both_vat_ids() -> None:
+def test_reverse_charge_names_both_vat_ids_once() -> None:
     buyer = Party("Garage Dupont SARL", "1 rue de la Paix", "75002", "Paris", country="FR", vat_id="FR40303265045")
-    lines = [_line(1, LineKind.LABOUR, "Bremsen prüfen", "1", "Std.", "120", "0", VatCategory.REVERSE_CHARGE)]
-    text = _text(render_invoice_pdf(_document(lines, buyer=buyer, reverse_charge=True)))
+    ctx = TaxContext(customer_business=True, customer_country="FR", customer_vat_id="FR40303265045")
+    doc = _document([_part("Bremsen prüfen <vorne> & hinten", "1", "Std.", "120")], ctx, buyer=buyer)
+    assert doc.reverse_charge and doc.notes  # the engine's own note is on the document as well
+    text = _text(render_invoice_pdf(doc))
     flat = " ".join(text.split())
-    assert "Steuerschuldnerschaft des Leistungsempfängers" in flat
+    assert flat.count("Steuerschuldnerschaft des Leistungsempfängers") == 1
     assert "USt-IdNr. des Leistenden: DE123456789" in flat
     assert "USt-IdNr. des Leistungsempfängers: FR40303265045" in flat
     assert "FRANKREICH" in text and "Gesamtbetrag\n 120,00 €" in text and "USt auf" not in text
+    assert "Bremsen prüfen <vorne> & hinten" in text  # user text is escaped, not parsed as markup
 
 
 def test_kleinunternehmer_shows_the_exemption_and_no_vat() -> None:
-    lines = [_line(1, LineKind.LABOUR, "Reifenwechsel", "4", "Stk.", "15", "0", VatCategory.EXEMPT)]
-    text = _text(render_invoice_pdf(_document(lines, kleinunternehmer=True)))
-    assert "§ 19 UStG" in text and "Gesamtbetrag\n 60,00 €" in text
+    doc = _document([_part("Reifenwechsel", "4", "Stk.", "15")], TaxContext(kleinunternehmer=True))
+    text = _text(render_invoice_pdf(doc))
+    assert " ".join(text.split()).count("§ 19 UStG") == 1 and "Gesamtbetrag\n 60,00 €" in text
     assert "USt auf" not in text and "%" not in text
+
+
+def test_customer_number_and_placeholder_reference() -> None:
+    doc = _invoice(customer_number="", buyer_reference="K-2002", order_number="A-2026-0042")
+    text = _text(render_invoice_pdf(doc))
+    assert "Kundennummer\nK-2002" in text and "Auftrag\nA-2026-0042" in text and "Ihre Referenz" not in text
+    text = _text(render_invoice_pdf(_invoice(buyer_reference="n/a")))
+    assert "Kundennummer\nK-1001" in text and "n/a" not in text
+    text = _text(render_invoice_pdf(_invoice(buyer_reference="Leitweg 991-12345-67")))
+    assert "Ihre Referenz\nLeitweg 991-12345-67" in text
 
 
 def test_logo_with_alpha_is_flattened_to_rgb(tmp_path: Path) -> None:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 
@@ -331,6 +333,12 @@ def test_open_items_with_partial_payments_customer_and_overdue_filter(db: Databa
 # -- dunning ----------------------------------------------------------------------------------------------
 
 
+def _pdf_text(pdf: bytes) -> str:
+    assert pdf.startswith(b"%PDF")
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    return text.replace(NBSP, " ")
+
+
 def _fees(db: Database, fee_1: str, fee_2: str) -> None:
     with db.unit() as s:
         shop = workshop_row(s)
@@ -363,8 +371,12 @@ def test_dunning_levels_fees_and_new_due_dates(db: Database) -> None:
 
     assert [r.level for r in service.reminders(inv)] == [0, 1, 2]
     assert service.open_items()[0].reminder_level == 2
-    pdf = service.reminder_pdf(third.id)
-    assert pdf.startswith(b"%PDF")
+    letters = {r.level: _pdf_text(service.reminder_pdf(r.id)) for r in service.reminders(inv)}
+    assert "Zahlungserinnerung" in letters[0] and "Mahngebühr" not in letters[0]
+    assert "200,00 €" in letters[0] and "12.10.2026" in letters[0]
+    assert "1. Mahnung" in letters[1] and "2,50 €" in letters[1] and "202,50 €" in letters[1]
+    assert "2. Mahnung" in letters[2] and "W1-2026-000030" in letters[2] and "Anna Müller" in letters[2]
+    assert "7,50 €" in letters[2] and "207,50 €" in letters[2] and "09.11.2026" in letters[2]
     assert _count(db, AuditEntry, entity="reminder") == 3
     with pytest.raises(SADatabaseError, match="Nur Anfügen erlaubt"), db.unit() as s:
         s.execute(update(Reminder).values(fee=Decimal("0")))
