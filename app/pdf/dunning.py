@@ -151,7 +151,8 @@ def _letter_text(doc: ReminderDocument, level: ReminderLevel) -> list[str]:
     several = len(doc.items) > 1
     invoices = "die unten aufgeführten Rechnungen" if several else "die unten aufgeführte Rechnung"
     amount, due = text.money(doc.open_total), text.date(doc.due_date)
-    greeting = f"Guten Tag {text.xml(doc.customer.name)},"
+    # A business customer's contact person is greeted by name, not the company.
+    greeting = f"Guten Tag {text.xml(doc.customer.contact_name or doc.customer.name)},"
     if level is ReminderLevel.REMINDER:
         body = (
             f"sicher ist es im Alltag untergegangen: Für {invoices} konnten wir bis heute keinen "

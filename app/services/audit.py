@@ -13,6 +13,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -34,13 +35,18 @@ def sha256(data: bytes | str) -> str:
     return hashlib.sha256(data.encode() if isinstance(data, str) else data).hexdigest()
 
 
+def num(value: Decimal | None) -> str | None:
+    """A Decimal as text independent of its stored scale ("4.500" and "4.5" are the same amount)."""
+    return None if value is None else format(value.normalize(), "f")
+
+
 def _invoice_payload(s: Session, entity_id: int) -> dict[str, Any]:
     inv = s.get(Invoice, entity_id)
     if inv is None:
         return {"missing": entity_id}
     archive = s.get(InvoiceArchive, entity_id)
     lines = [
-        [ln.position, ln.kind, ln.text, str(ln.quantity), str(ln.unit_price_net), str(ln.vat_rate), str(ln.net)]
+        [ln.position, ln.kind, ln.text, num(ln.quantity), num(ln.unit_price_net), num(ln.vat_rate), num(ln.net)]
         for ln in inv.lines
     ]
     return {
@@ -50,10 +56,10 @@ def _invoice_payload(s: Session, entity_id: int) -> dict[str, Any]:
         "issue_date": inv.issue_date,
         "service_date": inv.service_date,
         "cancels_id": inv.cancels_id,
-        "net": str(inv.net_total),
-        "tax": str(inv.tax_total),
-        "gross": str(inv.gross_total),
-        "altteil_tax": str(inv.altteil_tax),
+        "net": num(inv.net_total),
+        "tax": num(inv.tax_total),
+        "gross": num(inv.gross_total),
+        "altteil_tax": num(inv.altteil_tax),
         "document_sha256": sha256(inv.document_json),
         "lines_sha256": sha256(canonical({"lines": lines})),
         "pdf_sha256": archive.pdf_sha256 if archive else None,
@@ -67,7 +73,7 @@ def _payment_payload(s: Session, entity_id: int) -> dict[str, Any]:
         return {"missing": entity_id}
     return {
         "invoice": pay.invoice.number,
-        "amount": str(pay.amount),
+        "amount": num(pay.amount),
         "method": pay.method,
         "date": pay.date,
         "reference": pay.reference,
@@ -78,7 +84,7 @@ def _cash_payload(s: Session, entity_id: int) -> dict[str, Any]:
     cash = s.get(CashRecord, entity_id)
     if cash is None:
         return {"missing": entity_id}
-    return {"payment_id": cash.payment_id, "amount": str(cash.amount), "recorded_at": cash.recorded_at}
+    return {"payment_id": cash.payment_id, "amount": num(cash.amount), "recorded_at": cash.recorded_at}
 
 
 PAYLOADS: dict[str, Callable[[Session, int], dict[str, Any]]] = {
@@ -117,16 +123,11 @@ def log_denied(db: Database, *, user: str, entity: str, entity_id: int, attempt:
         log_in(s, user=user, entity=entity, entity_id=entity_id, action="denied", new=attempt)
 
 
-def chain_in(session: Session, *, entity: str, entity_id: int, payload: dict[str, Any] | None = None) -> str:
-    """Append a hash-chain link for a stored row; returns the new hash.
-
-    ``payload`` must be omitted or equal the canonical payload: the chain always covers what ``verify``
-    can rebuild from the stored row.
-    """
+def chain_in(session: Session, *, entity: str, entity_id: int) -> str:
+    """Append a hash-chain link for a stored row; returns the new hash. The payload is always built from
+    the stored row itself, so ``verify`` can rebuild exactly what was chained."""
     session.flush()
     built = PAYLOADS[entity](session, entity_id)
-    if payload is not None and canonical(payload) != canonical(built):
-        raise ValueError(f"chain payload for {entity} {entity_id} differs from the stored row: use payload=None")
     last = session.scalars(select(ChainEntry).order_by(ChainEntry.id.desc()).limit(1)).first()
     prev = last.hash if last else GENESIS
     payload_hash = sha256(canonical(built))

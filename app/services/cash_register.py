@@ -110,7 +110,7 @@ class CashRegister:
         )
         session.add(record)
         session.flush()  # id and recorded_at are needed for the chain payload
-        chain_in(session, entity="cash_record", entity_id=record.id, payload=cash_record_payload(record))
+        chain_in(session, entity="cash_record", entity_id=record.id)
         log_in(
             session,
             user=user,

@@ -157,6 +157,15 @@ class ConsentChange:
     text_version: str = "2026-1"
 
 
+def create_in(session: Session, cleaned: CustomerInput) -> Customer:
+    """Insert an already validated customer with the next customer number (caller's transaction)."""
+    next_id = (session.scalar(select(func.max(Customer.id))) or 0) + 1
+    row = Customer(number=f"K{10000 + next_id}", **{f.name: getattr(cleaned, f.name) for f in fields(cleaned)})
+    session.add(row)
+    session.flush()
+    return row
+
+
 class CustomerService:
     """Customer master data."""
 
@@ -195,10 +204,7 @@ class CustomerService:
         if errors:
             raise errors[0]
         with self._db.unit() as s:
-            next_id = (s.scalar(select(func.max(Customer.id))) or 0) + 1
-            row = Customer(number=f"K{10000 + next_id}", **{f.name: getattr(cleaned, f.name) for f in fields(cleaned)})
-            s.add(row)
-            s.flush()
+            row = create_in(s, cleaned)
             for change in consents:
                 self._add_consent(row, change, user)
             s.flush()

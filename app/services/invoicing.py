@@ -227,7 +227,8 @@ class InvoiceService:
             small_invoice=small,
             kleinunternehmer=result.kleinunternehmer,
             notes=tuple(notes),
-            buyer_reference=customer.number if customer else "n/a",
+            buyer_reference=(customer.number if customer else "n/a") if original is None else original.buyer_reference,
+            customer_number=(customer.number if customer else "") if original is None else original.customer_number,
             order_number=self._order_number(s, inv),
         )
         files = invoice_build.issue_files(doc, workshop=workshop, validate=self.validate)

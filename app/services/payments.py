@@ -295,7 +295,7 @@ class PaymentService:
         s.add(payment)
         s.flush()
         payload = payment_payload(payment, number)
-        chain_in(s, entity="payment", entity_id=payment.id, payload=payload)
+        chain_in(s, entity="payment", entity_id=payment.id)
         log_in(
             s,
             user=user,

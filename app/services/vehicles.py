@@ -96,6 +96,51 @@ def _default_hu_due(first_registration: dt.date | None, today: dt.date) -> dt.da
     return due if due >= today.replace(day=1) else None
 
 
+def _check_unique_vin(s: Session, vin: str, vehicle_id: int | None) -> None:
+    if not vin:
+        return
+    other = s.scalar(select(Vehicle).where(Vehicle.vin == vin, Vehicle.id != (vehicle_id or -1)))
+    if other is not None:
+        raise ConflictError(
+            "Die FIN {vin} ist schon beim Fahrzeug {plate} gespeichert.", vin=vin, plate=other.plate or other.id
+        )
+
+
+def _apply_vin(row: Vehicle) -> None:
+    """Fill the make and model year from the VIN where it tells them."""
+    if not row.vin:
+        return
+    info = rules.decode_vin(row.vin)
+    if not row.make and info.manufacturer:
+        row.make = info.manufacturer
+    row.model_year = info.model_year
+
+
+def _add_mileage(row: Vehicle, km: int, date: dt.date, *, source: str, allow_lower: bool) -> None:
+    km = rules.validate_mileage(km)
+    previous = row.mileages[-1].km if row.mileages else None
+    rules.check_mileage_sequence(previous, km, allow_lower=allow_lower)
+    row.mileages.append(MileageReading(date=date, km=km, source=source))
+
+
+def create_in(session: Session, cleaned: VehicleInput, *, mileage: int | None, user: str, today: dt.date) -> Vehicle:
+    """Insert an already validated vehicle (caller's transaction); the VIN fills in make and model year."""
+    if cleaned.customer_id is not None and session.get(Customer, cleaned.customer_id) is None:
+        raise NotFound("Den Kunden {id} gibt es nicht.", id=cleaned.customer_id)
+    _check_unique_vin(session, cleaned.vin, None)
+    row = Vehicle(**{f.name: getattr(cleaned, f.name) for f in fields(cleaned)})
+    _apply_vin(row)
+    if row.hu_due is None:
+        row.hu_due = _default_hu_due(row.first_registration, today)
+    session.add(row)
+    session.flush()
+    if mileage is not None:
+        _add_mileage(row, mileage, today, source="Theke", allow_lower=False)
+    row.events.append(VehicleEvent(kind="note", text="Fahrzeug angelegt", user=user))
+    session.flush()
+    return row
+
+
 class VehicleService:
     """Vehicle master data, mileage and history."""
 
@@ -124,15 +169,6 @@ class VehicleService:
             raise NotFound("Das Fahrzeug {id} gibt es nicht.", id=vehicle_id)
         return row
 
-    def _check_unique_vin(self, s: Session, vin: str, vehicle_id: int | None) -> None:
-        if not vin:
-            return
-        other = s.scalar(select(Vehicle).where(Vehicle.vin == vin, Vehicle.id != (vehicle_id or -1)))
-        if other is not None:
-            raise ConflictError(
-                "Die FIN {vin} ist schon beim Fahrzeug {plate} gespeichert.", vin=vin, plate=other.plate or other.id
-            )
-
     def get(self, vehicle_id: int) -> VehicleDTO:
         """One vehicle."""
         with self._db.unit() as s:
@@ -155,29 +191,8 @@ class VehicleService:
         if errors:
             raise errors[0]
         with self._db.unit() as s:
-            if cleaned.customer_id is not None and s.get(Customer, cleaned.customer_id) is None:
-                raise NotFound("Den Kunden {id} gibt es nicht.", id=cleaned.customer_id)
-            self._check_unique_vin(s, cleaned.vin, None)
-            row = Vehicle(**{f.name: getattr(cleaned, f.name) for f in fields(cleaned)})
-            self._apply_vin(row)
-            if row.hu_due is None:
-                row.hu_due = _default_hu_due(row.first_registration, self.today)
-            s.add(row)
-            s.flush()
-            if mileage is not None:
-                self._add_mileage(row, mileage, self.today, source="Theke", allow_lower=False)
-            row.events.append(VehicleEvent(kind="note", text="Fahrzeug angelegt", user=user))
-            s.flush()
+            row = create_in(s, cleaned, mileage=mileage, user=user, today=self.today)
             return self._dto(s, row), Changes(vehicles=True)
-
-    @staticmethod
-    def _apply_vin(row: Vehicle) -> None:
-        if not row.vin:
-            return
-        info = rules.decode_vin(row.vin)
-        if not row.make and info.manufacturer:
-            row.make = info.manufacturer
-        row.model_year = info.model_year
 
     def update(self, vehicle_id: int, data: VehicleInput, *, user: str = "") -> tuple[VehicleDTO, Changes]:
         """Store changed master data; an owner change is written into the history."""
@@ -186,21 +201,14 @@ class VehicleService:
             raise errors[0]
         with self._db.unit() as s:
             row = self._row(s, vehicle_id)
-            self._check_unique_vin(s, cleaned.vin, vehicle_id)
+            _check_unique_vin(s, cleaned.vin, vehicle_id)
             if row.customer_id != cleaned.customer_id:
                 row.events.append(VehicleEvent(kind="owner", text="Halterwechsel", user=user))
             for f in fields(cleaned):
                 setattr(row, f.name, getattr(cleaned, f.name))
-            self._apply_vin(row)
+            _apply_vin(row)
             s.flush()
             return self._dto(s, row), Changes(vehicles=True)
-
-    @staticmethod
-    def _add_mileage(row: Vehicle, km: int, date: dt.date, *, source: str, allow_lower: bool) -> None:
-        km = rules.validate_mileage(km)
-        previous = row.mileages[-1].km if row.mileages else None
-        rules.check_mileage_sequence(previous, km, allow_lower=allow_lower)
-        row.mileages.append(MileageReading(date=date, km=km, source=source))
 
     def record_mileage(
         self, vehicle_id: int, km: int, *, date: dt.date | None = None, source: str = "Theke", allow_lower: bool = False
@@ -208,7 +216,7 @@ class VehicleService:
         """Add an odometer reading; lower than the last one only when explicitly allowed (Tacho getauscht)."""
         with self._db.unit() as s:
             row = self._row(s, vehicle_id)
-            self._add_mileage(row, km, date or self.today, source=source, allow_lower=allow_lower)
+            _add_mileage(row, km, date or self.today, source=source, allow_lower=allow_lower)
             s.flush()
             return self._dto(s, row), Changes(vehicles=True)
 
