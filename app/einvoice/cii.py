@@ -99,9 +99,7 @@ def _check(doc: InvoiceDocument) -> None:
     if not doc.lines:
         raise ValidationError("Die Rechnung hat keine Positionen.", field="lines")
     if doc.is_storno and doc.cancels is None:
-        raise ValidationError(
-            "Die Stornorechnung nennt keine Originalrechnung (Nummer und Datum).", field="cancels"
-        )
+        raise ValidationError("Die Stornorechnung nennt keine Originalrechnung (Nummer und Datum).", field="cancels")
     if doc.reverse_charge and not doc.buyer.vat_id.strip():
         raise ValidationError(
             "Für die Steuerschuldnerschaft des Leistungsempfängers fehlt die USt-IdNr. des Kunden „{name}“.",
@@ -109,9 +107,7 @@ def _check(doc: InvoiceDocument) -> None:
             name=doc.buyer.name,
         )
     if not (doc.seller.vat_id.strip() or doc.seller.tax_number.strip()):
-        raise ValidationError(
-            "Für die E-Rechnung fehlt die USt-IdNr. oder Steuernummer der Werkstatt.", field="vat_id"
-        )
+        raise ValidationError("Für die E-Rechnung fehlt die USt-IdNr. oder Steuernummer der Werkstatt.", field="vat_id")
 
 
 def _party(parent: _Element, tag: str, party: Party, *, seller: bool) -> None:
@@ -138,9 +134,7 @@ def _party(parent: _Element, tag: str, party: Party, *, seller: bool) -> None:
     if party.email:
         _sub(_sub(node, "ram:URIUniversalCommunication"), "ram:URIID", party.email, schemeID="EM")
     if party.vat_id.strip():
-        _sub(
-            _sub(node, "ram:SpecifiedTaxRegistration"), "ram:ID", party.vat_id.replace(" ", ""), schemeID="VA"
-        )
+        _sub(_sub(node, "ram:SpecifiedTaxRegistration"), "ram:ID", party.vat_id.replace(" ", ""), schemeID="VA")
     if seller and party.tax_number.strip():
         _sub(_sub(node, "ram:SpecifiedTaxRegistration"), "ram:ID", party.tax_number.strip(), schemeID="FC")
 
@@ -160,9 +154,7 @@ def _line(parent: _Element, line: DocLine) -> None:
         _sub(characteristic, "ram:Description", "Einheit")
         _sub(characteristic, "ram:Value", line.unit_label)
     agreement = _sub(item, "ram:SpecifiedLineTradeAgreement")
-    _sub(
-        _sub(agreement, "ram:NetPriceProductTradePrice"), "ram:ChargeAmount", unit_price(line.unit_price_net)
-    )
+    _sub(_sub(agreement, "ram:NetPriceProductTradePrice"), "ram:ChargeAmount", unit_price(line.unit_price_net))
     _sub(
         _sub(item, "ram:SpecifiedLineTradeDelivery"),
         "ram:BilledQuantity",

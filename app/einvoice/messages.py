@@ -15,15 +15,9 @@ RULE_TEXTS: dict[str, str] = {
     "BR-16": N_("Die Rechnung muss mindestens eine Position haben."),
     "BR-27": N_("Ein Einzelpreis (netto) darf nicht negativ sein."),
     "BR-61": N_("Bei SEPA-Überweisung fehlt die IBAN der Werkstatt."),
-    "BR-CO-10": N_(
-        "Die Summe der Positionen (BT-106) stimmt nicht mit den Nettobeträgen der Positionen überein."
-    ),
-    "BR-CO-13": N_(
-        "Der Nettobetrag der Rechnung (BT-109) stimmt nicht mit der Summe der Positionen überein."
-    ),
-    "BR-CO-14": N_(
-        "Die Umsatzsteuer gesamt (BT-110) stimmt nicht mit der Summe der Steuerbeträge je Satz überein."
-    ),
+    "BR-CO-10": N_("Die Summe der Positionen (BT-106) stimmt nicht mit den Nettobeträgen der Positionen überein."),
+    "BR-CO-13": N_("Der Nettobetrag der Rechnung (BT-109) stimmt nicht mit der Summe der Positionen überein."),
+    "BR-CO-14": N_("Die Umsatzsteuer gesamt (BT-110) stimmt nicht mit der Summe der Steuerbeträge je Satz überein."),
     "BR-CO-15": N_("Die Summe brutto (BT-112) stimmt nicht – sie muss Nettobetrag plus Umsatzsteuer sein."),
     "BR-CO-16": N_("Der Zahlbetrag (BT-115) stimmt nicht – er muss Bruttobetrag minus Anzahlung sein."),
     "BR-CO-17": N_("Der Steuerbetrag eines Steuersatzes ist nicht Bemessungsgrundlage × Steuersatz."),
@@ -32,8 +26,7 @@ RULE_TEXTS: dict[str, str] = {
     "BR-S-02": N_("Bei Umsatzsteuer fehlt die USt-IdNr. oder Steuernummer der Werkstatt."),
     "BR-S-05": N_("Eine Position zum Normal- oder ermäßigten Satz hat keinen Steuersatz über 0 %."),
     "BR-S-08": N_(
-        "Die Bemessungsgrundlage eines Steuersatzes stimmt nicht mit der Summe der Positionen "
-        "zu diesem Satz überein."
+        "Die Bemessungsgrundlage eines Steuersatzes stimmt nicht mit der Summe der Positionen zu diesem Satz überein."
     ),
     "BR-S-09": N_("Der Steuerbetrag eines Steuersatzes ist nicht Bemessungsgrundlage × Steuersatz."),
     "BR-AE-01": N_("Bei Steuerschuldnerschaft des Leistungsempfängers fehlt die Steueraufschlüsselung „AE“."),
@@ -41,9 +34,7 @@ RULE_TEXTS: dict[str, str] = {
         "Bei Steuerschuldnerschaft des Leistungsempfängers müssen die USt-IdNr. der Werkstatt "
         "und des Kunden angegeben sein."
     ),
-    "BR-AE-05": N_(
-        "Positionen mit Steuerschuldnerschaft des Leistungsempfängers müssen 0 % Umsatzsteuer haben."
-    ),
+    "BR-AE-05": N_("Positionen mit Steuerschuldnerschaft des Leistungsempfängers müssen 0 % Umsatzsteuer haben."),
     "BR-AE-08": N_(
         "Die Bemessungsgrundlage „Steuerschuldnerschaft des Leistungsempfängers“ stimmt nicht mit "
         "der Summe der Positionen überein."

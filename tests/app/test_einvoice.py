@@ -165,9 +165,7 @@ def b2b_invoice() -> InvoiceDocument:
         line(3, LineKind.PART, "Motoröl 5W-30", "4.5", "14.2333", unit="LTR", label="l", part_no="OEL-530"),
         line(4, LineKind.PART, "Pannenhilfe-Broschüre", "1", "24.30", rate="7"),
     ]
-    vehicle = VehicleInfo(
-        plate="M-AB 1234", vin="WVWZZZ1JZXW000001", mileage=123456, make_model="VW Golf VII"
-    )
+    vehicle = VehicleInfo(plate="M-AB 1234", vin="WVWZZZ1JZXW000001", mileage=123456, make_model="VW Golf VII")
     return invoice("RE-2025-0042", lines, B2B_BUYER, buyer_reference="K-10023", order_number="PO-7781",
                    vehicle=vehicle, notes=("Vielen Dank für Ihren Auftrag.",))  # fmt: skip
 
@@ -264,9 +262,7 @@ def test_xml_totals_equal_document_totals(case: str) -> None:
     assert total(xml, "GrandTotalAmount") == doc.gross_total
     assert total(xml, "TotalPrepaidAmount") == doc.prepaid
     assert total(xml, "DuePayableAmount") == doc.amount_due
-    header_taxes = xpath(
-        xml, "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:CalculatedAmount"
-    )
+    header_taxes = xpath(xml, "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:CalculatedAmount")
     assert [D(v) for v in header_taxes] == [t.tax for t in doc.taxes]
 
 
@@ -327,9 +323,7 @@ def test_header_fields_of_a_b2b_invoice() -> None:
     assert xpath(xml, "//ram:ActualDeliverySupplyChainEvent//udt:DateTimeString") == ["20250313"]
     assert xpath(xml, "//ram:SpecifiedTradeSettlementPaymentMeans/ram:TypeCode") == ["58"]
     assert xpath(xml, "//ram:IBANID") == ["DE02120300000000202051"]
-    assert xpath(xml, "//ram:SpecifiedTradePaymentTerms/ram:DueDateDateTime/udt:DateTimeString") == [
-        "20250328"
-    ]
+    assert xpath(xml, "//ram:SpecifiedTradePaymentTerms/ram:DueDateDateTime/udt:DateTimeString") == ["20250328"]
     notes = xpath(xml, "//rsm:ExchangedDocument/ram:IncludedNote/ram:Content")
     assert notes[0] == "Vielen Dank für Ihren Auftrag."
     assert "Kennzeichen M-AB 1234" in notes[1]
@@ -384,9 +378,7 @@ def test_reverse_charge_without_buyer_vat_id_is_refused() -> None:
 def test_kleinunternehmer_has_tax_number_and_exemption() -> None:
     xml = build_cii(kleinunternehmer_invoice(), profile="xrechnung")
     assert xpath(xml, "//ram:SellerTradeParty/ram:SpecifiedTaxRegistration/ram:ID/@schemeID") == ["FC"]
-    assert xpath(xml, "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:CategoryCode") == [
-        "E"
-    ]
+    assert xpath(xml, "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:CategoryCode") == ["E"]
     assert xpath(xml, "//ram:ExemptionReason") == [KLEIN_REASON]
     assert total(xml, "TaxTotalAmount") == D("0.00")
 
@@ -416,9 +408,7 @@ def test_wrong_grand_total_is_caught_with_a_german_message() -> None:
     with pytest.raises(ValidationError) as caught:
         ensure_valid(xml, "en16931")
     message = str(caught.value)
-    assert message.startswith(
-        "Die E-Rechnung ist ungültig – Regel BR-CO-15: Die Summe brutto (BT-112) stimmt nicht"
-    )
+    assert message.startswith("Die E-Rechnung ist ungültig – Regel BR-CO-15: Die Summe brutto (BT-112) stimmt nicht")
 
 
 def test_wrong_amount_due_is_caught_as_br_co_16() -> None:
@@ -458,9 +448,7 @@ def test_warnings_do_not_block() -> None:
     address.insert(2, etree.Element(f"{{{NS['ram']}}}LineTwo"))  # empty element: PEPPOL-EN16931-R008
     xml = etree.tostring(root)
     findings = ensure_valid(xml, "en16931")
-    assert [(f.rule_id, f.severity, f.blocking) for f in findings] == [
-        ("PEPPOL-EN16931-R008", "warning", False)
-    ]
+    assert [(f.rule_id, f.severity, f.blocking) for f in findings] == [("PEPPOL-EN16931-R008", "warning", False)]
     assert findings[0].location == "ApplicableHeaderTradeAgreement/BuyerTradeParty/PostalTradeAddress/LineTwo"
 
 
@@ -487,9 +475,7 @@ def visual_pdf(doc: InvoiceDocument) -> bytes:
 
     pdfmetrics.registerFont(TTFont("DejaVu", DEJAVU))
     buffer = io.BytesIO()
-    canvas = Canvas(
-        buffer, pagesize=A4, initialFontName="DejaVu", enforceColorSpace="rgb", invariant=1, lang="de-DE"
-    )
+    canvas = Canvas(buffer, pagesize=A4, initialFontName="DejaVu", enforceColorSpace="rgb", invariant=1, lang="de-DE")
     canvas.setFont("DejaVu", 11)
     canvas.drawString(60, 780, f"Rechnung {doc.number} – {doc.seller.name}")
     canvas.drawString(60, 760, f"Summe brutto: {doc.gross_total} €")
