@@ -61,6 +61,31 @@ def test_bundle_builds_and_runs(tmp_path: Path) -> None:
         check=False,
     )
     assert demo.returncode == 0 and '"aw_per_hour": 10' in demo.stdout
+    # the demo workshop and a real invoice work from the bundle (validators, fonts, schematron, ICC shipped)
+    demo = subprocess.run(
+        [str(exe), "--db", str(db), "demo"], env=env, capture_output=True, text=True, timeout=300, check=False
+    )
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    order = ROOT / "tests" / "data" / "order_private.json"
+    imported = subprocess.run(
+        [str(exe), "--db", str(db), "orders", "import", str(order)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert imported.returncode == 0, imported.stderr
+    final = subprocess.run(
+        [str(exe), "--db", str(db), "invoice", "finalize", "1", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert final.returncode == 0, final.stderr
+    assert '"gross": "1486.56"' in final.stdout
     # the test-only emulator and the hosted API never enter the desktop bundle
     internal = dist / f"carbot-{__version__}" / "_internal"
     assert not list(internal.rglob("fastapi*")) and not list(internal.rglob("elm327*"))
