@@ -10,10 +10,14 @@ from app.db import Database, open_database
 from app.services.appointments import AppointmentService
 from app.services.catalog import CatalogService
 from app.services.customers import CustomerService
+from app.services.estimates import EstimateService
+from app.services.invoicing import InvoiceService
+from app.services.payments import PaymentService
 from app.services.privacy import PrivacyService
 from app.services.search import SearchService
 from app.services.settings import SettingsService
 from app.services.vehicles import VehicleService
+from app.services.work_orders import WorkOrderService
 
 
 @dataclass
@@ -28,6 +32,10 @@ class Services:
     appointments: AppointmentService
     search: SearchService
     privacy: PrivacyService
+    work_orders: WorkOrderService
+    estimates: EstimateService
+    invoices: InvoiceService
+    payments: PaymentService
 
     @classmethod
     def for_database(cls, db: Database, *, today: dt.date | None = None) -> Services:
@@ -41,6 +49,10 @@ class Services:
             appointments=AppointmentService(db),
             search=SearchService(db),
             privacy=PrivacyService(db),
+            work_orders=WorkOrderService(db, today=today),
+            estimates=EstimateService(db, today=today),
+            invoices=InvoiceService(db, today=today),
+            payments=PaymentService(db, today=today),
         )
 
     @classmethod
