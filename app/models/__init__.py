@@ -5,6 +5,7 @@ from app.models.audit import AuditEntry, ChainEntry
 from app.models.base import Base
 from app.models.catalog import Service
 from app.models.customers import Consent, Contact, Customer
+from app.models.diagnostics import ObdProtocolMemory, ObdRecording, ObdScan
 from app.models.invoices import (
     CashRecord,
     Invoice,
@@ -30,6 +31,9 @@ __all__ = [
     "InvoiceLine",
     "NumberCounter",
     "NumberRange",
+    "ObdProtocolMemory",
+    "ObdRecording",
+    "ObdScan",
     "OrderApproval",
     "OrderLine",
     "Payment",

@@ -62,7 +62,8 @@ def _invoice_payload(s: Session, entity_id: int) -> dict[str, Any]:
         "altteil_tax": num(inv.altteil_tax),
         "document_sha256": sha256(inv.document_json),
         "lines_sha256": sha256(canonical({"lines": lines})),
-        "pdf_sha256": archive.pdf_sha256 if archive else None,
+        # Hashed from the stored bytes, not read from the pdf_sha256 column: a swapped PDF must show.
+        "pdf_sha256": sha256(archive.pdf) if archive else None,
         "xml_sha256": sha256(archive.xml) if archive else None,
     }
 
@@ -137,6 +138,28 @@ def chain_in(session: Session, *, entity: str, entity_id: int) -> str:
     return link
 
 
+_CHAINED_ACTIONS = (("invoice", "finalize", "Rechnung"), ("payment", "create", "Zahlung"),
+                    ("cash_record", "create", "Kassenbuchung"))  # fmt: skip
+
+
+def _unchained(s: Session) -> list[str]:
+    """Records the audit log says were finalised or created but that have no link: removing the newest
+    link leaves no break in the chain, so it must not hide a record changed after it."""
+    chained = {(entity, entity_id) for entity, entity_id in s.execute(select(ChainEntry.entity, ChainEntry.entity_id))}
+    problems: list[str] = []
+    for entity, action, label in _CHAINED_ACTIONS:
+        logged = s.scalars(
+            select(AuditEntry.entity_id).where(AuditEntry.entity == entity, AuditEntry.action == action).distinct()
+        )
+        for entity_id in sorted(set(logged)):
+            if (entity, entity_id) in chained:
+                continue
+            number = s.scalar(select(Invoice.number).where(Invoice.id == entity_id)) if entity == "invoice" else None
+            name = f"{label} {number} (id {entity_id})" if number else f"{label} {entity_id}"
+            problems.append(f"{name} fehlt in der Prüfkette")
+    return problems
+
+
 @dataclass(frozen=True)
 class ChainReport:
     """Result of ``verify``: number of links checked and every problem found (German)."""
@@ -177,6 +200,7 @@ class AuditService:
                 if expected != link.hash:
                     problems.append(f"Glied {link.id}: Hash des Glieds stimmt nicht")
                 prev = link.hash
+            problems += _unchained(s)
         return ChainReport(count, tuple(problems))
 
     def entries(self, *, entity: str | None = None, entity_id: int | None = None, limit: int = 200) -> list[AuditRow]:

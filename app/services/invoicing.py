@@ -89,12 +89,17 @@ class InvoiceService:
 
     # --- drafts ---------------------------------------------------------------------------------
 
-    def create_draft_from_order(self, order_id: int, *, user: str = "") -> tuple[int, Changes]:
-        """Turn a completed work order into an invoice draft – no retyping (DOM-04)."""
+    def create_draft_from_order(
+        self, order_id: int, *, user: str = "", number_range: str | None = None
+    ) -> tuple[int, Changes]:
+        """Turn a completed work order into an invoice draft – no retyping (DOM-04). ``number_range`` is the
+        prefix of the range (site or device, INV-04) whose number the invoice gets; default: the first
+        active range."""
         from app.services.work_orders import check_invoiceable
 
         with self._db.unit() as s:
             check_invoiceable(s, order_id)
+            range_id = numbering.range_id_in(s, number_range) if number_range is not None else None
             order = s.get(WorkOrder, order_id, options=[selectinload(WorkOrder.lines)])
             assert order is not None
             workshop = workshop_row(s)
@@ -105,6 +110,7 @@ class InvoiceService:
                 service_date=order.date_of_service or self.today,
                 mileage=order.mileage_in,
                 payment_terms_days=workshop.payment_terms_days,
+                range_id=range_id,
             )
             for position, ln in enumerate((ln for ln in order.lines if not ln.proposed), start=1):
                 labour = ln.kind == "labour"

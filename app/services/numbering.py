@@ -60,6 +60,15 @@ def default_range_in(session: Session) -> NumberRange:
     return rng
 
 
+def range_id_in(session: Session, prefix: str) -> int:
+    """The id of the active range with ``prefix`` (any case); NotFound for an unknown or inactive one."""
+    wanted = prefix.strip().upper()
+    rng = session.scalar(select(NumberRange).where(NumberRange.prefix == wanted, NumberRange.active.is_(True)))
+    if rng is None:
+        raise NotFound("Den Nummernkreis „{prefix}“ gibt es nicht.", prefix=wanted)
+    return rng.id
+
+
 def allocate_in(session: Session, rng: NumberRange, year: int) -> str:
     """The next number of ``rng`` in ``year``, advanced atomically in the caller's transaction."""
     used_before = session.scalar(

@@ -29,11 +29,14 @@ from app.models import (
     Consent,
     Contact,
     Customer,
+    Estimate,
+    Invoice,
     LegalHold,
     MileageReading,
     PrivacyRequest,
     Vehicle,
     VehicleEvent,
+    WorkOrder,
 )
 from app.models.base import utcnow
 from app.services.privacy_export import build_zip, record
@@ -163,6 +166,15 @@ def add_hold_in(
     return hold
 
 
+def _vehicles_on_vouchers(s: Session, vehicle_ids: list[int]) -> set[int]:
+    """The vehicles an invoice, work order or KVA names: they stay (restricted) with those records, which
+    point at them with ON DELETE RESTRICT and are kept by their own holds (or are GoBD-final)."""
+    found: set[int] = set()
+    for column in (Invoice.vehicle_id, WorkOrder.vehicle_id, Estimate.vehicle_id):
+        found.update(vid for vid in s.scalars(select(column).where(column.in_(vehicle_ids))) if vid is not None)
+    return found
+
+
 def _erase(s: Session, customer: Customer, today: dt.date) -> tuple[ErasureOutcome, list[dict[str, Any]]]:
     """Delete what no active hold protects; delete the customer too when nothing is held.
 
@@ -182,6 +194,8 @@ def _erase(s: Session, customer: Customer, today: dt.date) -> tuple[ErasureOutco
         for vid in s.scalars(select(Vehicle.id).where(Vehicle.customer_id == customer.id))
         if vid not in held.get("vehicle", [])
     ]
+    on_vouchers = _vehicles_on_vouchers(s, vehicle_ids)
+    vehicle_ids = [vid for vid in vehicle_ids if vid not in on_vouchers]
     removed = {
         "appointment": _delete(s, delete(Appointment).where(
             Appointment.customer_id == customer.id, Appointment.id.not_in(held.get("appointment", [])))),

@@ -1,0 +1,1 @@
+"""Invoices at the counter: the list with its filters, the preview, payments, Storno and reminders."""
