@@ -44,9 +44,13 @@ def cmd_orders_import(args: argparse.Namespace) -> int:
     """carbot orders import FILE.json → the new order ids as JSON."""
     from app.services.order_import_service import OrderImportService
 
+    try:
+        data = Path(args.file).read_bytes()
+    except OSError as exc:
+        raise ValidationError("Die Datei „{file}“ kann nicht gelesen werden.", field="file", file=args.file) from exc
     db = _db(args)
     try:
-        ids = OrderImportService(db).import_file(Path(args.file).read_bytes(), user=args.user)
+        ids = OrderImportService(db).import_file(data, user=args.user)
     finally:
         db.close()
     emit_json({"order_ids": ids})

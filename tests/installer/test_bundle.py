@@ -89,3 +89,4 @@ def test_bundle_builds_and_runs(tmp_path: Path) -> None:
     # the test-only emulator and the hosted API never enter the desktop bundle
     internal = dist / f"carbot-{__version__}" / "_internal"
     assert not list(internal.rglob("fastapi*")) and not list(internal.rglob("elm327*"))
+    assert not (internal / "elm").exists(), "the CC-BY-NC-SA ELM327 emulator must never be bundled"
