@@ -19,29 +19,14 @@ import holidays
 from babel.dates import format_date, get_day_names
 from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
 
+from app import validation
 from app.errors import ValidationError
 from app.i18n import _, language, locale_name
 
 WORKSHOP_TZ = ZoneInfo("Europe/Berlin")
 
-BUNDESLAENDER: dict[str, str] = {
-    "BW": "Baden-Württemberg",
-    "BY": "Bayern",
-    "BE": "Berlin",
-    "BB": "Brandenburg",
-    "HB": "Bremen",
-    "HH": "Hamburg",
-    "HE": "Hessen",
-    "MV": "Mecklenburg-Vorpommern",
-    "NI": "Niedersachsen",
-    "NW": "Nordrhein-Westfalen",
-    "RP": "Rheinland-Pfalz",
-    "SL": "Saarland",
-    "SN": "Sachsen",
-    "ST": "Sachsen-Anhalt",
-    "SH": "Schleswig-Holstein",
-    "TH": "Thüringen",
-}
+# One table of the 16 Länder (code → name) for the whole app: app.validation owns it.
+BUNDESLAENDER = validation.BUNDESLAENDER
 
 Interval = tuple[dt.time, dt.time]
 _FIELD = "opening_hours"

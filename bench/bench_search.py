@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import insert, text
 
 from app.db import open_database
+from app.demo_names import FIRST_NAMES, LAST_NAMES
 from app.models import Customer, Vehicle
 from app.services.search import SearchService
 from bench.common import Result, percentile
@@ -21,28 +22,8 @@ from bench.common import Result, percentile
 CUSTOMERS = 100_000
 VEHICLES = 130_000
 DATA = Path(__file__).resolve().parent / ".data"
-FIRST = ["Anna", "Lukas", "Sophie", "Jonas", "Marie", "Felix", "Emre", "Piotr", "Jürgen", "Ursula", "Elif"]
-LAST = [
-    "Müller",
-    "Schmidt",
-    "Schneider",
-    "Fischer",
-    "Weber",
-    "Meyer",
-    "Wagner",
-    "Becker",
-    "Huber",
-    "Yılmaz",
-    "Kowalski",
-    "König",
-    "Schröder",
-    "Zimmermann",
-    "Hoffmann",
-    "Krüger",
-    "Lehmann",
-    "Brandl",
-    "Gruber",
-]
+FIRST = list(FIRST_NAMES)
+LAST = list(LAST_NAMES)
 DISTRICTS = ["M", "FS", "DAH", "EBE", "STA", "ED", "FFB", "B", "HH", "K", "S", "N", "A", "KÖN"]
 
 

@@ -23,21 +23,12 @@ from app.invoice_document import DocLine, InvoiceDocument, document_from_json, d
 from app.models import Customer, Invoice, InvoiceArchive, InvoiceLine, NumberRange, Vehicle, WorkOrder
 from app.retention import RetentionCategory
 from app.services import audit, invoice_build, numbering
+from app.services.order_lines import RateTotal
 from app.services.privacy import add_hold_in
 from app.services.settings import workshop_row
 from app.tax import negated
 
 TRANSITIONS = frozenset({("draft", "final")})
-
-
-@dataclass(frozen=True)
-class RateTotal:
-    """Net and VAT of one rate (and category)."""
-
-    category: str
-    rate: Decimal
-    net: Decimal
-    tax: Decimal
 
 
 @dataclass(frozen=True)
