@@ -9,6 +9,7 @@ MODULES = {
     "startup": "bench.bench_startup",
     "search": "bench.bench_search",
     "catalog": "bench.bench_catalog",
+    "invoicing": "bench.bench_invoicing",
 }
 
 

@@ -140,6 +140,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self._action(_("Neuer Kunde"), "Ctrl+N", self._new_customer))
         file_menu.addAction(self._action(_("Neues Fahrzeug"), "Ctrl+Shift+N", self._new_vehicle))
         file_menu.addAction(self._action(_("Neuer Termin"), "Ctrl+T", self._new_appointment))
+        file_menu.addAction(self._action(_("Neuer Auftrag"), "F2", self._new_order))
         file_menu.addSeparator()
         file_menu.addAction(self._action(_("Beenden"), "Ctrl+Q", self.close, needs_data=False))
         edit_menu = bar.addMenu(_("&Bearbeiten"))
@@ -172,6 +173,10 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(self.TAB_COUNTER)
         self.counter.new_vehicle()
 
+    def _new_order(self) -> None:
+        self.tabs.setCurrentIndex(self.TAB_COUNTER)
+        self.counter.new_order()
+
     def _new_appointment(self) -> None:
         self.tabs.setCurrentIndex(self.TAB_CALENDAR)
         self.calendar.new_appointment()
@@ -181,7 +186,16 @@ class MainWindow(QMainWindow):
 
         assert self.ctx is not None
         self.ctx.bus.operation_did_execute.emit(
-            Changes(customers=True, vehicles=True, catalog=True, appointments=True, settings=True), None
+            Changes(
+                customers=True,
+                vehicles=True,
+                catalog=True,
+                appointments=True,
+                settings=True,
+                orders=True,
+                invoices=True,
+            ),
+            None,
         )
 
     def _about(self) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Executable, delete, select, text
+from sqlalchemy import CursorResult, Executable, delete, or_, select, text
 from sqlalchemy.orm import Session
 
 from app import formatting, retention
@@ -33,6 +33,9 @@ from app.models import (
     Invoice,
     LegalHold,
     MileageReading,
+    ObdProtocolMemory,
+    ObdRecording,
+    ObdScan,
     PrivacyRequest,
     Vehicle,
     VehicleEvent,
@@ -195,10 +198,20 @@ def _erase(s: Session, customer: Customer, today: dt.date) -> tuple[ErasureOutco
         if vid not in held.get("vehicle", [])
     ]
     on_vouchers = _vehicles_on_vouchers(s, vehicle_ids)
-    vehicle_ids = [vid for vid in vehicle_ids if vid not in on_vouchers]
+    unheld, vehicle_ids = vehicle_ids, [vid for vid in vehicle_ids if vid not in on_vouchers]
+    # OBD data (personal via the VIN) goes unless it belongs to a kept work order; a vehicle kept for a
+    # voucher loses its other scans and recordings, and the protocol memory is never part of a voucher.
+    obd_keys = [f"vehicle:{vid}" for vid in unheld] + [
+        vin for vin in s.scalars(select(Vehicle.vin).where(Vehicle.id.in_(unheld))) if vin
+    ]
     removed = {
         "appointment": _delete(s, delete(Appointment).where(
             Appointment.customer_id == customer.id, Appointment.id.not_in(held.get("appointment", [])))),
+        "obd_scan": _delete(s, delete(ObdScan).where(ObdScan.vehicle_id.in_(unheld), or_(
+            ObdScan.vehicle_id.in_(vehicle_ids), ObdScan.work_order_id.is_(None)))),
+        "obd_recording": _delete(s, delete(ObdRecording).where(ObdRecording.vehicle_id.in_(unheld), or_(
+            ObdRecording.vehicle_id.in_(vehicle_ids), ObdRecording.work_order_id.is_(None)))),
+        "obd_protocol_memory": _delete(s, delete(ObdProtocolMemory).where(ObdProtocolMemory.vehicle_key.in_(obd_keys))),
         "mileage_reading": _delete(s, delete(MileageReading).where(MileageReading.vehicle_id.in_(vehicle_ids))),
         "vehicle_event": _delete(s, delete(VehicleEvent).where(VehicleEvent.vehicle_id.in_(vehicle_ids))),
         "vehicle": _delete(s, delete(Vehicle).where(Vehicle.id.in_(vehicle_ids))),

@@ -1,8 +1,9 @@
 """The Art. 15/20 export of one customer (GDPR-02): daten.json, one CSV per entity, LIESMICH.txt.
 
 ``daten.json`` has one top-level key per section (``kunde``, ``kontakte``, ``einwilligungen``,
-``fahrzeuge`` with their ``kilometerstaende`` and ``historie``, ``termine``, ``aufbewahrung``);
-later waves add ``rechnungen``, ``auftraege`` or OBD scans as new keys and new ``COLUMNS`` entries
+``fahrzeuge`` with their ``kilometerstaende`` and ``historie``, ``termine``, ``aufbewahrung``, the
+OBD ``diagnosen`` and ``aufzeichnungen`` – VIN-linked vehicle data is personal data, EuGH C-319/22);
+later waves add ``rechnungen`` or ``auftraege`` as new keys and new ``COLUMNS`` entries
 without changing the existing ones. Decimals are strings, dates ISO 8601. The CSV files are UTF-8
 with BOM and ``;`` so that a German Excel opens them with a double click.
 """
@@ -23,7 +24,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app import retention
-from app.models import Appointment, Bay, Customer, LegalHold, Vehicle, Workshop
+from app.models import Appointment, Bay, Customer, LegalHold, ObdRecording, ObdScan, Vehicle, Workshop
+from app.services.diagnostics_types import decode_result, samples_text
 
 EXPORT_FORMAT = "carbot-dsgvo-export"
 EXPORT_VERSION = 1
@@ -66,6 +68,18 @@ COLUMNS: dict[str, tuple[tuple[str, str], ...]] = {
         ("id", "Termin-Nr."), ("start", "Beginn"), ("end", "Ende"), ("vehicle_id", "Fahrzeug-Nr."),
         ("plate", "Kennzeichen"), ("title", "Anlass"), ("notes", "Notizen"), ("status", "Status"),
         ("source", "Quelle"), ("bay", "Bühne"), ("services", "Leistungen"),
+    ),
+    "diagnosen": (
+        ("id", "Diagnose-Nr."), ("vehicle_id", "Fahrzeug-Nr."), ("plate", "Kennzeichen"),
+        ("at", "Zeitpunkt (UTC)"), ("user", "Benutzer"), ("adapter", "Adapter"), ("protocol", "Protokoll"),
+        ("vin", "FIN (gelesen)"), ("voltage", "Spannung (V)"), ("mil", "MIL an"),
+        ("stored", "Gespeicherte Fehler"), ("pending", "Ausstehende Fehler"), ("permanent", "Permanente Fehler"),
+        ("readiness", "Bereitschaftstests"), ("freeze_frame", "Freeze-Frame"),
+    ),
+    "aufzeichnungen": (
+        ("id", "Aufzeichnungs-Nr."), ("vehicle_id", "Fahrzeug-Nr."), ("plate", "Kennzeichen"),
+        ("started_at", "Beginn (UTC)"), ("seconds", "Dauer (s)"), ("sample_count", "Messpunkte"),
+        ("columns", "Messwerte"), ("note", "Notiz"), ("user", "Benutzer"),
     ),
     "aufbewahrung": (
         ("category", "Kategorie"), ("label", "Bezeichnung"), ("entity", "Datensatz"),
@@ -115,6 +129,26 @@ def _csv_bytes(table: str, records: list[dict[str, Any]]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
 
 
+def _diagnostics(s: Session, plates: dict[int, str]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The vehicles' OBD scans and live-data recordings (these with their samples as CSV text)."""
+    scans = []
+    for scan in s.scalars(select(ObdScan).where(ObdScan.vehicle_id.in_(plates)).order_by(ObdScan.at, ObdScan.id)):
+        dtcs, readiness, frame = decode_result(scan.result_json)
+        scans.append(record(
+            scan, _fields("diagnosen"), plate=plates[scan.vehicle_id or 0], **{k: list(v) for k, v in dtcs.items()},
+            readiness=[f"{name}: {'abgeschlossen' if done else 'offen'}" if available else f"{name}: nicht unterstützt"
+                       for name, available, done in readiness],
+            freeze_frame=[f"{pid} = {value} {unit}".rstrip() for pid, value, unit in frame],
+        ))  # fmt: skip
+    query = select(ObdRecording).where(ObdRecording.vehicle_id.in_(plates))
+    recordings = [
+        record(r, _fields("aufzeichnungen"), plate=plates[r.vehicle_id or 0], csv=samples_text(r.samples),
+               columns=[f"{c['pid']} ({c['unit']})" if c["unit"] else c["pid"] for c in json.loads(r.columns_json)])
+        for r in s.scalars(query.order_by(ObdRecording.started_at, ObdRecording.id))
+    ]  # fmt: skip
+    return scans, recordings
+
+
 def _collect(s: Session, customer: Customer) -> dict[str, Any]:
     """Everything linked to the person, as JSON-ready sections (later waves add new keys)."""
     vehicles = list(s.scalars(select(Vehicle).where(Vehicle.customer_id == customer.id).order_by(Vehicle.id)))
@@ -134,6 +168,7 @@ def _collect(s: Session, customer: Customer) -> dict[str, Any]:
             services=[f"{svc.code} {svc.name}" for svc in a.services],
         ))  # fmt: skip
     holds = s.scalars(select(LegalHold).where(LegalHold.customer_id == customer.id).order_by(LegalHold.until))
+    scans, recordings = _diagnostics(s, plates)
     return {
         "kunde": record(customer, _fields("kunde")),
         "kontakte": [record(c, _fields("kontakte")) for c in customer.contacts],
@@ -150,6 +185,8 @@ def _collect(s: Session, customer: Customer) -> dict[str, Any]:
         "kilometerstaende": mileages,
         "fahrzeughistorie": events,
         "termine": appointments,
+        "diagnosen": scans,
+        "aufzeichnungen": recordings,
         "aufbewahrung": [record(h, _fields("aufbewahrung"), label=retention.rule(h.category).label) for h in holds],
     }
 
@@ -177,12 +214,14 @@ def _readme(customer: Customer, workshop: Workshop | None, created: dt.datetime)
         "- kilometerstaende.csv: erfasste Kilometerstände je Fahrzeug.",
         "- fahrzeughistorie.csv: Werkstattbesuche, HU/AU und Notizen je Fahrzeug.",
         "- termine.csv: vereinbarte Termine.",
+        "- diagnosen.csv: Fahrzeugdiagnosen (OBD) mit Fehlercodes, Bereitschaftstests und Freeze-Frame.",
+        "- aufzeichnungen.csv: Messwert-Aufzeichnungen (OBD); die Messwerte selbst stehen in daten.json.",
         "- aufbewahrung.csv: Daten, die wir wegen gesetzlicher Aufbewahrungspflichten (z. B. § 147 AO)",
         "  noch nicht löschen dürfen, mit dem Ende der Frist.",
         "",
         "Die CSV-Dateien sind UTF-8-codiert, durch Semikolon getrennt und lassen sich mit Excel oder",
         "LibreOffice öffnen. Datumsangaben stehen im Format JJJJ-MM-TT; Zeitstempel (Angelegt, Geändert,",
-        "Einwilligungen, Fahrzeughistorie) in UTC, Termine in der Ortszeit der Werkstatt.",
+        "Einwilligungen, Fahrzeughistorie, Diagnosen) in UTC, Termine in der Ortszeit der Werkstatt.",
     ]
     if customer.restricted_at is not None:
         lines += [

@@ -43,6 +43,7 @@ from app.services.settings import SettingsService, workshop_row
 from app.services.work_orders import WorkOrderService
 
 TODAY = dt.date(2026, 11, 27)
+ZERO = Decimal("0.00")
 DATA = Path(__file__).resolve().parent.parent / "data"
 NS = {
     "rsm": "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100",
@@ -50,10 +51,23 @@ NS = {
     "udt": "urn:un:unece:uncefact:data:standard:UnqualifiedDataType:100",
 }
 ANNA = {"name": "Anna Müller", "street": "Hauptstraße 1", "postcode": "80331", "city": "München"}
-FIRMA = {"name": "Spedition Berger GmbH", "street": "Industriestraße 7", "postcode": "85748", "city": "Garching",
-         "business": True, "vat_id": "DE812345673"}  # fmt: skip
-WIEN = {"name": "Wiener Transporte GmbH", "street": "Ring 1", "postcode": "1010", "city": "Wien", "country": "AT",
-        "business": True, "vat_id": "ATU13585627"}  # fmt: skip  # ATU13585627 passes python-stdnum
+FIRMA = {
+    "name": "Spedition Berger GmbH",
+    "street": "Industriestraße 7",
+    "postcode": "85748",
+    "city": "Garching",
+    "business": True,
+    "vat_id": "DE812345673",
+}
+WIEN = {
+    "name": "Wiener Transporte GmbH",
+    "street": "Ring 1",
+    "postcode": "1010",
+    "city": "Wien",
+    "country": "AT",
+    "business": True,
+    "vat_id": "ATU13585627",
+}  # ATU13585627 passes python-stdnum
 
 
 def part(price: str, text: str = "Bremsscheibe", rate: str = "19", quantity: object = 1) -> dict[str, Any]:
@@ -113,25 +127,34 @@ def shop(db: Database) -> Shop:
 
 # --- INV-01: every §14 Abs. 4 field ---------------------------------------------------------------------
 
+# What the PDF of tests/data/order_private.json must show, by §14 Abs. 4 S. 1 UStG (the Altteil value itself
+# is not printed, only its tax; the Altteil-free 19 % net is 1,224.25).
+PARAGRAPH_14 = {
+    "Nr. 1 supplier": ("Kfz-Meisterbetrieb Huber GmbH", "Landsberger Straße 312", "80687 München"),
+    "Nr. 1 customer": ("Anna Müller", "Hauptstraße 1", "80331 München"),
+    "Nr. 2 tax ids": ("Steuernummer\n181/815/08155", "USt-IdNr. DE136695976"),
+    "Nr. 3 issue date": ("Rechnungsdatum\n27.11.2026",),
+    "Nr. 4 number": ("Rechnung Nr. W1-2026-000001",),
+    "Nr. 5 goods and service": ("Ölfilter", "4,5 l", "Motoröl 5W-30", "12 AW", "Austausch-Lichtmaschine"),
+    "Nr. 6 service date": ("Leistungsdatum\n26.11.2026",),
+    "Nr. 7 net per rate": ("Nettobetrag 19 %\n 1.224,25 €", "Nettobetrag 7 %\n 10,00 €"),
+    "Nr. 8 rate and tax": (
+        "19 % USt auf 1.224,25 €\n 232,61 €",
+        "7 % USt auf 10,00 €\n 0,70 €",
+        "Altteilsteuer 19 % (UStAE 10.5 Abs. 3)\n 19,00 €",
+        "Gesamtbetrag\n 1.486,56 €",
+    ),
+}
+
 
 def test_inv01_every_paragraph_14_field_is_in_the_pdf_and_the_xml(shop: Shop) -> None:
     order_id = OrderImportService(shop.db, today=TODAY).import_file((DATA / "order_private.json").read_bytes())[0]
     result = shop.invoices.finalize(shop.invoices.create_draft_from_order(order_id, user="Theke")[0])
     assert result.number == "W1-2026-000001" and result.gross == Decimal("1486.56")
     pdf = shop.text(result.number)
-    for expected in (
-        "Kfz-Meisterbetrieb Huber GmbH", "Landsberger Straße 312", "80687 München",  # Nr. 1 supplier
-        "Anna Müller", "Hauptstraße 1", "80331 München",  # Nr. 1 customer
-        "Steuernummer", "181/815/08155", "USt-IdNr. DE136695976",  # Nr. 2
-        "Rechnungsdatum\n27.11.2026",  # Nr. 3
-        "Rechnung Nr. W1-2026-000001",  # Nr. 4
-        "Ölfilter", "4,5 l", "Motoröl 5W-30", "12 AW", "Austausch-Lichtmaschine",  # Nr. 5
-        "Leistungsdatum\n26.11.2026",  # Nr. 6
-        "Nettobetrag 19 %\n 1.224,25 €", "Nettobetrag 7 %\n 10,00 €",  # Nr. 7 (Altteil value shown as tax only)
-        "19 % USt auf 1.224,25 €\n 232,61 €", "7 % USt auf 10,00 €\n 0,70 €",  # Nr. 8
-        "Altteilsteuer 19 % (UStAE 10.5 Abs. 3)\n 19,00 €", "Gesamtbetrag\n 1.486,56 €",
-    ):  # fmt: skip
-        assert expected in pdf, expected
+    for number, expected in PARAGRAPH_14.items():
+        missing = [e for e in expected if e not in pdf]
+        assert not missing, (number, missing)
     root = shop.xml(result.number)
     seller, buyer = "//ram:SellerTradeParty", "//ram:BuyerTradeParty"
     assert xpath(root, f"{seller}/ram:Name") == ["Kfz-Meisterbetrieb Huber GmbH"]
@@ -145,8 +168,13 @@ def test_inv01_every_paragraph_14_field_is_in_the_pdf_and_the_xml(shop: Shop) ->
     assert "Motoröl 5W-30" in xpath(root, "//ram:SpecifiedTradeProduct/ram:Name")
     assert "4.5" in [q.rstrip("0").rstrip(".") for q in xpath(root, "//ram:BilledQuantity[@unitCode='LTR']")]
     header = "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax"
-    rows = zip(*(xpath(root, f"{header}/ram:{n}") for n in ("CategoryCode", "RateApplicablePercent",
-                                                               "BasisAmount", "CalculatedAmount")), strict=True)  # fmt: skip
+    rows = zip(
+        *(
+            xpath(root, f"{header}/ram:{n}")
+            for n in ("CategoryCode", "RateApplicablePercent", "BasisAmount", "CalculatedAmount")
+        ),
+        strict=True,
+    )
     assert [(c, Decimal(r), Decimal(b), Decimal(t)) for c, r, b, t in rows] == [
         ("S", Decimal(19), Decimal("1324.25"), Decimal("251.61")),
         ("S", Decimal(7), Decimal("10.00"), Decimal("0.70")),
@@ -169,7 +197,8 @@ def test_inv01_finalising_needs_the_workshops_tax_number_or_vat_id(shop: Shop) -
 
 
 @pytest.mark.parametrize(
-    ("missing", "field", "label"), [("street", "street", "Straße des Kunden"), ("postcode", "postcode", "PLZ des Kunden")]
+    ("missing", "field", "label"),
+    [("street", "street", "Straße des Kunden"), ("postcode", "postcode", "PLZ des Kunden")],
 )
 def test_inv01_finalising_needs_the_customers_address(shop: Shop, missing: str, field: str, label: str) -> None:
     customer = {k: v for k, v in ANNA.items() if k != missing}
@@ -272,7 +301,10 @@ def test_inv04_a_second_range_with_its_own_prefix_and_start_value(shop: Shop) ->
     numbering.create_range("C2")
     assert numbering.set_start_value("C2", 50).start_value == 50  # settable until its first number
     assert {(r.prefix, r.start_value, r.used) for r in numbering.ranges()} == {
-        ("W1", 1, True), ("B1", 123, True), ("C2", 50, False)}  # fmt: skip
+        ("W1", 1, True),
+        ("B1", 123, True),
+        ("C2", 50, False),
+    }
 
 
 # --- INV-05: final invoices are immutable ---------------------------------------------------------------
@@ -326,14 +358,16 @@ def _raw(shop: Shop, invoice_id: int) -> tuple[Any, ...]:
 
 def test_inv06_storno_has_its_own_number_cites_the_original_and_nets_to_zero(shop: Shop) -> None:
     original = shop.invoice(
-        {"kind": "labour", "text": "Lichtmaschine tauschen", "aw": 9}, exchange("1000.00"), part("10.00", rate="7"),
+        {"kind": "labour", "text": "Lichtmaschine tauschen", "aw": 9},
+        exchange("1000.00"),
+        part("10.00", rate="7"),
         {"kind": "discount", "text": "Stammkundenrabatt", "percent": "5"},
-    )  # fmt: skip
+    )
     before = _raw(shop, original.id)
     storno = shop.invoices.cancel(original.number, reason="Rechnung an falschen Kunden", user="Meister")
     assert (storno.kind, storno.number) == ("storno", "W1-2026-000002")
     assert _raw(shop, original.id) == before  # the original row, lines and archive: byte-identical
-    assert (original.net + storno.net, original.tax + storno.tax, original.gross + storno.gross) == (0, 0, 0)
+    assert (original.net + storno.net, original.tax + storno.tax, original.gross + storno.gross) == (ZERO,) * 3
     assert original.altteil_tax == -storno.altteil_tax == Decimal("19.00")
     assert [(t.category, t.rate, -t.net, -t.tax) for t in storno.taxes] == [
         (t.category, t.rate, t.net, t.tax) for t in original.taxes
@@ -387,8 +421,9 @@ def test_inv07_reprint_and_regeneration_give_the_archived_bytes(shop: Shop) -> N
 
 
 def test_inv08_mixed_rates_are_rounded_once_per_rate(shop: Shop) -> None:
-    result = shop.invoice(*[part("100.03", f"Teil {i}") for i in range(3)],
-                          *[part("10.07", f"Buch {i}", rate="7") for i in range(3)])  # fmt: skip
+    result = shop.invoice(
+        *[part("100.03", f"Teil {i}") for i in range(3)], *[part("10.07", f"Buch {i}", rate="7") for i in range(3)]
+    )
     # Per line it would be 3 × 19.01 = 57.03 and 3 × 0.70 = 2.10.
     assert [(t.rate, t.net, t.tax) for t in result.taxes] == [
         (Decimal("19.00"), Decimal("300.09"), Decimal("57.02")),
@@ -396,14 +431,23 @@ def test_inv08_mixed_rates_are_rounded_once_per_rate(shop: Shop) -> None:
     ]
     assert (result.net, result.tax, result.gross) == (Decimal("330.30"), Decimal("59.13"), Decimal("389.43"))
     pdf = shop.text(result.number)
-    for expected in ("Nettobetrag 19 %\n 300,09 €", "Nettobetrag 7 %\n 30,21 €", "19 % USt auf 300,09 €\n 57,02 €",
-                     "7 % USt auf 30,21 €\n 2,11 €", "Gesamtbetrag\n 389,43 €"):  # fmt: skip
+    for expected in (
+        "Nettobetrag 19 %\n 300,09 €",
+        "Nettobetrag 7 %\n 30,21 €",
+        "19 % USt auf 300,09 €\n 57,02 €",
+        "7 % USt auf 30,21 €\n 2,11 €",
+        "Gesamtbetrag\n 389,43 €",
+    ):
         assert expected in pdf, expected
 
 
 def test_inv09_altteilsteuer_for_a_private_customer_not_for_a_business_vehicle(shop: Shop) -> None:
     private = shop.invoice(exchange("1000.00"))
-    assert (private.altteil_tax, private.net, private.gross) == (Decimal("19.00"), Decimal("1000.00"), Decimal("1209.00"))
+    assert (private.altteil_tax, private.net, private.gross) == (
+        Decimal("19.00"),
+        Decimal("1000.00"),
+        Decimal("1209.00"),
+    )
     assert "Altteilsteuer 19 % (UStAE 10.5 Abs. 3)\n 19,00 €" in shop.text(private.number)
     assert "Altteilwert" not in shop.text(private.number)  # only the tax amount is printed
     business = shop.invoice(exchange("1000.00"), customer=FIRMA, vehicle={"plate": "FS-SB 1", "business_use": True})
@@ -430,20 +474,31 @@ def test_inv11_kleinunternehmer_shows_no_vat_and_the_paragraph_19_note(shop: Sho
     SettingsService(shop.db).update(kleinunternehmer=True)
     result = shop.invoice(part("300.00"), exchange("1000.00"))
     assert (result.net, result.tax, result.gross, result.altteil_tax) == (
-        Decimal("1300.00"), Decimal("0.00"), Decimal("1300.00"), Decimal("0.00"))  # fmt: skip
+        Decimal("1300.00"),
+        Decimal("0.00"),
+        Decimal("1300.00"),
+        Decimal("0.00"),
+    )
     pdf = shop.text(result.number)
     assert "§ 19 UStG" in pdf and "USt auf" not in pdf and "19 %" not in pdf
-    assert xpath(shop.xml(result.number), "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/"
-                                          "ram:CategoryCode") == ["E"]  # fmt: skip
+    assert xpath(
+        shop.xml(result.number), "//ram:ApplicableHeaderTradeSettlement/ram:ApplicableTradeTax/ram:CategoryCode"
+    ) == ["E"]
 
 
 def test_inv12_labour_in_aw_at_12_aw_per_hour(shop: Shop) -> None:
     SettingsService(shop.db).update(labour_rate_net="120.00", aw_per_hour=12)
     result = shop.invoice({"kind": "labour", "text": "Bremsbeläge vorn erneuern", "aw": 6}, part("200.00"))
     with shop.db.unit() as s:
-        labour = s.scalars(select(InvoiceLine).where(InvoiceLine.invoice_id == result.id, InvoiceLine.kind == "labour")).one()
+        labour = s.scalars(
+            select(InvoiceLine).where(InvoiceLine.invoice_id == result.id, InvoiceLine.kind == "labour")
+        ).one()
         assert (labour.aw, labour.aw_per_hour, labour.hourly_rate, labour.net) == (
-            Decimal("6"), 12, Decimal("120.00"), Decimal("60.00"))  # fmt: skip
+            Decimal("6"),
+            12,
+            Decimal("120.00"),
+            Decimal("60.00"),
+        )
     assert result.net == Decimal("260.00")
     pdf = shop.text(result.number)
     assert "6 AW × 10,00 € · 12 AW = 1 Std. · Stundensatz 120,00 €" in " ".join(pdf.split())
@@ -460,8 +515,21 @@ def test_inv13_girocode_for_the_amount_due_none_when_nothing_is_due(shop: Shop) 
     def payload(d: Any) -> str | None:
         return girocode_payload(name=d.seller.name, iban=d.iban, amount=d.amount_due, text=d.number)
 
-    assert payload(doc) == "\n".join(["BCD", "002", "2", "SCT", "", "Kfz-Meisterbetrieb Huber GmbH",
-                                      "DE89370400440532013000", "EUR357.00", "", "", "W1-2026-000001"])  # fmt: skip
+    assert payload(doc) == "\n".join(
+        [
+            "BCD",
+            "002",
+            "2",
+            "SCT",
+            "",
+            "Kfz-Meisterbetrieb Huber GmbH",
+            "DE89370400440532013000",
+            "EUR357.00",
+            "",
+            "",
+            "W1-2026-000001",
+        ]
+    )
     assert "Bequem bezahlen mit GiroCode" in shop.text(result.number)
     prepaid = replace(doc, prepaid=doc.gross_total)
     assert payload(prepaid) is None and "GiroCode" not in pdf_text(render_invoice_pdf(prepaid))
@@ -474,9 +542,15 @@ def test_inv13_girocode_for_the_amount_due_none_when_nothing_is_due(shop: Shop) 
 
 
 def test_inv14_an_overrun_blocks_invoicing_until_the_customer_approves(shop: Shop) -> None:
-    customer_id = CustomerService(shop.db).create(
-        CustomerInput(first_name="Anna", last_name="Müller", street="Hauptstraße 1", postcode="80331", city="München")
-    )[0].id
+    customer_id = (
+        CustomerService(shop.db)
+        .create(
+            CustomerInput(
+                first_name="Anna", last_name="Müller", street="Hauptstraße 1", postcode="80331", city="München"
+            )
+        )[0]
+        .id
+    )
     estimates, orders = EstimateService(shop.db, today=TODAY), WorkOrderService(shop.db, today=TODAY)
     kva = estimates.create(customer_id, lines=[LineInput(kind="part", text="Kupplung", unit_price_net="1000")])
     estimates.accept(kva.estimate.id)
@@ -507,8 +581,11 @@ def test_einv_archived_pdf_is_pdfa3_with_a_valid_en16931_xml_matching_the_invoic
     with shop.db.unit() as s:
         row = s.get_one(Invoice, result.id)
         stored = (row.gross_total, row.tax_total, row.net_total)
-    assert (total(root, "GrandTotalAmount"), total(root, "TaxTotalAmount"), total(root, "TaxBasisTotalAmount")) == (
-        stored) == (result.gross, result.tax, result.net)  # fmt: skip
+    assert (
+        (total(root, "GrandTotalAmount"), total(root, "TaxTotalAmount"), total(root, "TaxBasisTotalAmount"))
+        == (stored)
+        == (result.gross, result.tax, result.net)
+    )
     assert f"Gesamtbetrag\n {result.gross:,.2f} €".translate(str.maketrans(",.", ".,")) in pdf_text(pdf)
     doc = shop.invoices.document(result.number)
     for profile in ("minimum", "basicwl", "basic-wl", "BASIC WL"):
@@ -538,9 +615,14 @@ def test_gobd01_audit_entries_and_an_append_only_log(shop: Shop) -> None:
     paid, cancelled, _ = _paid_and_cancelled(shop)
     with shop.db.unit() as s:
         entries = {(e.entity, e.entity_id, e.action, e.user) for e in s.scalars(select(AuditEntry))}
-    for expected in (("invoice", paid.id, "create", "Theke"), ("invoice", paid.id, "finalize", "Theke"),
-                     ("invoice", cancelled.id, "cancel", "Meister"), ("payment", 1, "create", "Kasse"),
-                     ("cash_record", 1, "create", "Kasse"), ("payment", 2, "create", "Buchhaltung")):  # fmt: skip
+    for expected in (
+        ("invoice", paid.id, "create", "Theke"),
+        ("invoice", paid.id, "finalize", "Theke"),
+        ("invoice", cancelled.id, "cancel", "Meister"),
+        ("payment", 1, "create", "Kasse"),
+        ("cash_record", 1, "create", "Kasse"),
+        ("payment", 2, "create", "Buchhaltung"),
+    ):
         assert expected in entries
     with pytest.raises(SADatabaseError, match="Nur Anfügen erlaubt: audit_log"):
         shop.sql("UPDATE audit_log SET user = 'x'")
@@ -550,13 +632,19 @@ def test_gobd01_audit_entries_and_an_append_only_log(shop: Shop) -> None:
 
 TAMPERING = {  # what → (guard dropped, statement, the record verify must name)
     "invoice total": ("invoice_final_no_update", "UPDATE invoice SET gross_total = 1 WHERE id = :inv", "invoice"),
-    "invoice line": ("invoice_line_final_no_update", "UPDATE invoice_line SET text = 'Bremse' WHERE invoice_id = :inv",
-                     "invoice"),
-    "archived pdf": ("invoice_archive_no_update", "UPDATE invoice_archive SET pdf = x'255044462d' "
-                     "WHERE invoice_id = :inv", "invoice"),
+    "invoice line": (
+        "invoice_line_final_no_update",
+        "UPDATE invoice_line SET text = 'Bremse' WHERE invoice_id = :inv",
+        "invoice",
+    ),
+    "archived pdf": (
+        "invoice_archive_no_update",
+        "UPDATE invoice_archive SET pdf = x'255044462d' WHERE invoice_id = :inv",
+        "invoice",
+    ),
     "payment amount": ("payment_no_update", "UPDATE payment SET amount = 25.7 WHERE id = :pay", "payment"),
     "cash amount": ("cash_record_no_update", "UPDATE cash_record SET amount = 10", "cash_record"),
-}  # fmt: skip
+}
 
 
 @pytest.mark.parametrize("what", list(TAMPERING))

@@ -119,11 +119,26 @@ def test_import_of_a_missing_file_is_a_german_error(capsys: pytest.CaptureFixtur
 
 def test_finalize_json_has_number_and_the_amounts_per_rate(capsys: pytest.CaptureFixture[str], shop: Path) -> None:
     result = finalize(capsys, shop, imported(capsys, shop, "order_private.json")[0])
-    assert set(result) == {"id", "number", "kind", "issue_date", "net", "vat", "gross", "altteil_tax",
-                           "small_invoice", "reverse_charge", "rates"}  # fmt: skip
+    assert set(result) == {
+        "id",
+        "number",
+        "kind",
+        "issue_date",
+        "net",
+        "vat",
+        "gross",
+        "altteil_tax",
+        "small_invoice",
+        "reverse_charge",
+        "rates",
+    }
     assert result["number"] == f"W1-{YEAR}-000001" and result["kind"] == "invoice"
     assert (result["net"], result["vat"], result["gross"], result["altteil_tax"]) == (
-        "1234.25", "252.31", "1486.56", "19.00")  # fmt: skip
+        "1234.25",
+        "252.31",
+        "1486.56",
+        "19.00",
+    )
     assert result["rates"] == [
         {"category": "S", "rate": "19.00", "net": "1324.25", "vat": "251.61"},
         {"category": "S", "rate": "7.00", "net": "10.00", "vat": "0.70"},

@@ -42,6 +42,7 @@ class CustomerCard(QWidget):
     edit_requested = Signal(object)  # CustomerDTO
     add_vehicle_requested = Signal(object)  # CustomerDTO
     vehicle_activated = Signal(int)  # vehicle id
+    new_order_requested = Signal()
     load_failed = Signal()  # the customer is gone (e.g. restricted meanwhile)
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
@@ -72,12 +73,17 @@ class CustomerCard(QWidget):
         self.add_vehicle_button = QPushButton(_("Fahrzeug hinzufügen"))
         self.add_vehicle_button.setToolTip(_("Neues Fahrzeug für diesen Kunden (Strg+Umschalt+N)"))
         self.add_vehicle_button.clicked.connect(lambda: self._emit_with_customer(self.add_vehicle_requested))
+        self.new_order_button = QPushButton(_("Neuer Auftrag"))
+        self.new_order_button.setObjectName("newOrderButton")
+        self.new_order_button.setToolTip(_("Auftragsannahme für das markierte Fahrzeug dieses Kunden (F2)"))
+        self.new_order_button.clicked.connect(self.new_order_requested)
         header = QHBoxLayout()
         titles = QVBoxLayout()
         titles.setSpacing(0)
         titles.addWidget(self.name)
         titles.addWidget(self.number)
         header.addLayout(titles, 1)
+        header.addWidget(self.new_order_button, 0, Qt.AlignmentFlag.AlignTop)
         header.addWidget(self.edit_button, 0, Qt.AlignmentFlag.AlignTop)
         header.addWidget(self.add_vehicle_button, 0, Qt.AlignmentFlag.AlignTop)
         return header
@@ -257,6 +263,13 @@ class CustomerCard(QWidget):
                 self.table.setItem(row, column, item)
         self.table.setVisible(bool(vehicles))
         self.no_vehicles.setVisible(not vehicles)
+
+    def order_vehicle_id(self) -> int | None:
+        """The vehicle a new order is for: the selected one, or the only one."""
+        rows = self.table.selectionModel().selectedRows()
+        if rows and 0 <= rows[0].row() < len(self.vehicles):
+            return self.vehicles[rows[0].row()].id
+        return self.vehicles[0].id if len(self.vehicles) == 1 else None
 
     def _open_vehicle(self, row: int) -> None:
         if 0 <= row < len(self.vehicles):

@@ -1,4 +1,4 @@
-"""The vehicle card: plate, car, VIN, HSN/TSN, owner, HU/AU badge, mileage and the history (newest first)."""
+"""The vehicle card: plate, car, VIN, HSN/TSN, owner, HU/AU badge, mileage, open orders and the history."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QFormLayout,
@@ -23,8 +24,10 @@ from PySide6.QtWidgets import (
 from app import formatting
 from app.i18n import N_, _
 from app.services.vehicles import HistoryEntry, VehicleDTO
+from app.services.work_orders import WorkOrderDTO
 from ui.context import UiContext
 from ui.views.counter.style import SECONDARY_TEXT, html_escape, hu_badge_css, km
+from ui.views.orders.style import ORDER_STATUS_COLOURS, money
 
 HISTORY_KINDS = {
     "visit": N_("Besuch"),
@@ -59,6 +62,8 @@ class VehicleCard(QWidget):
     mileage_requested = Signal(object)  # VehicleDTO
     hu_requested = Signal(object)  # VehicleDTO
     owner_activated = Signal(int)  # customer id
+    order_activated = Signal(int)  # work order id
+    new_order_requested = Signal()
     load_failed = Signal()
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
@@ -66,12 +71,14 @@ class VehicleCard(QWidget):
         self.ctx = ctx
         self.vehicle: VehicleDTO | None = None
         self.vehicle_id: int | None = None
+        self.open_orders: list[WorkOrderDTO] = []
         self._generation = 0
         layout = QVBoxLayout(self)
         layout.setContentsMargins(20, 16, 20, 16)
         layout.setSpacing(12)
         layout.addLayout(self._build_header())
         layout.addLayout(self._build_boxes())
+        self._build_orders(layout)
         self._build_history(layout)
 
     def _build_header(self) -> QHBoxLayout:
@@ -96,6 +103,10 @@ class VehicleCard(QWidget):
         self.edit_button = QPushButton(_("Bearbeiten"))
         self.edit_button.setToolTip(_("Fahrzeugdaten bearbeiten (F4)"))
         self.edit_button.clicked.connect(lambda: self._emit_with_vehicle(self.edit_requested))
+        self.new_order_button = QPushButton(_("Neuer Auftrag"))
+        self.new_order_button.setObjectName("newOrderButton")
+        self.new_order_button.setToolTip(_("Auftragsannahme für dieses Fahrzeug (F2)"))
+        self.new_order_button.clicked.connect(self.new_order_requested)
 
         titles = QVBoxLayout()
         titles.setSpacing(2)
@@ -109,6 +120,7 @@ class VehicleCard(QWidget):
         header.setSpacing(16)
         header.addWidget(self.plate, 0, Qt.AlignmentFlag.AlignTop)
         header.addLayout(titles, 1)
+        header.addWidget(self.new_order_button, 0, Qt.AlignmentFlag.AlignTop)
         header.addWidget(self.edit_button, 0, Qt.AlignmentFlag.AlignTop)
         return header
 
@@ -156,6 +168,53 @@ class VehicleCard(QWidget):
         boxes.addWidget(km_box, 2)
         return boxes
 
+    def _build_orders(self, layout: QVBoxLayout) -> None:
+        self.orders_title = QLabel(_("Offene Aufträge"))
+        self.orders_title.setStyleSheet("font-size: 12pt; font-weight: 600;")
+        self.orders_table = QTableWidget(0, 5)
+        self.orders_table.setObjectName("vehicleOrders")
+        self.orders_table.setHorizontalHeaderLabels([_("Auftrag"), _("Datum"), _("Status"), _("Pos."), _("Brutto")])
+        self.orders_table.verticalHeader().setVisible(False)
+        self.orders_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.orders_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.orders_table.setToolTip(_("Doppelklick öffnet den Auftrag"))
+        head = self.orders_table.horizontalHeader()
+        head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        head.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.orders_table.doubleClicked.connect(lambda index: self._open_order(index.row()))
+        self.orders_table.activated.connect(lambda index: self._open_order(index.row()))
+        layout.addWidget(self.orders_title)
+        layout.addWidget(self.orders_table)
+
+    def _open_order(self, row: int) -> None:
+        if 0 <= row < len(self.open_orders):
+            self.order_activated.emit(self.open_orders[row].id)
+
+    def _fill_orders(self, orders: list[WorkOrderDTO]) -> None:
+        self.open_orders = orders
+        self.orders_title.setText(_("Offene Aufträge ({n})").format(n=len(orders)))
+        self.orders_table.setRowCount(len(orders))
+        for row, order in enumerate(orders):
+            status = QTableWidgetItem(order.status_label)
+            background, foreground = ORDER_STATUS_COLOURS.get(order.status, ("#ffffff", "#212121"))
+            status.setBackground(QColor(background))
+            status.setForeground(QColor(foreground))
+            gross = QTableWidgetItem(money(order.totals.gross))
+            gross.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            cells = (
+                QTableWidgetItem(order.number),
+                QTableWidgetItem(formatting.date(order.date_of_service)),
+                status,
+                QTableWidgetItem(str(len(order.lines))),
+                gross,
+            )
+            for column, item in enumerate(cells):
+                self.orders_table.setItem(row, column, item)
+        rows = max(1, min(len(orders), 3))
+        self.orders_table.setFixedHeight(self.orders_table.horizontalHeader().height() + rows * 30 + 4)
+        self.orders_title.setVisible(bool(orders))
+        self.orders_table.setVisible(bool(orders))
+
     def _build_history(self, layout: QVBoxLayout) -> None:
         history_title = QLabel(_("Verlauf"))
         history_title.setStyleSheet("font-size: 12pt; font-weight: 600;")
@@ -184,10 +243,10 @@ class VehicleCard(QWidget):
         self.vehicle_id = vehicle_id
         self._generation += 1
         generation = self._generation
-        vehicles = self.ctx.services.vehicles
+        vehicles, orders = self.ctx.services.vehicles, self.ctx.services.work_orders
 
-        def fetch() -> tuple[VehicleDTO, list[HistoryEntry]]:
-            return vehicles.get(vehicle_id), vehicles.history(vehicle_id)
+        def fetch() -> tuple[VehicleDTO, list[HistoryEntry], list[WorkOrderDTO]]:
+            return vehicles.get(vehicle_id), vehicles.history(vehicle_id), orders.open_for_vehicle(vehicle_id)
 
         self.ctx.runner.run(fetch, lambda result: self._loaded(generation, *result), self._failed)
 
@@ -204,11 +263,14 @@ class VehicleCard(QWidget):
             show_error(parent=self, exc=exc)
         self.load_failed.emit()
 
-    def _loaded(self, generation: int, vehicle: VehicleDTO, history: list[HistoryEntry]) -> None:
+    def _loaded(
+        self, generation: int, vehicle: VehicleDTO, history: list[HistoryEntry], orders: list[WorkOrderDTO]
+    ) -> None:
         if generation != self._generation:
             return
         self.vehicle = vehicle
         self.show_vehicle(vehicle, history)
+        self._fill_orders(orders)
 
     # --- display -------------------------------------------------------------------------------------
 

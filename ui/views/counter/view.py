@@ -1,4 +1,5 @@
-"""The "Theke" tab: search and today's appointments on the left, the open customer or vehicle on the right."""
+"""The "Theke" tab in three modes (Alt+1/2/3): "Kunden & Fahrzeuge" – search and today's appointments on the
+left, the open customer or vehicle on the right –, "Aufträge" (list and order editor) and "Rechnungen"."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import datetime as dt
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QDialog, QSplitter, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QSplitter, QStackedWidget, QVBoxLayout, QWidget
 
 from app.changes import Changes
-from app.i18n import _
+from app.i18n import N_, _
 from app.services.appointments import AppointmentDTO
 from app.services.customers import CustomerDTO
 from app.services.search import SearchHit
@@ -23,6 +24,16 @@ from ui.views.counter.search_panel import SearchPanel
 from ui.views.counter.today_panel import TodayPanel
 from ui.views.counter.vehicle_card import VehicleCard
 from ui.views.counter.vehicle_editor import VehicleEditor
+from ui.views.invoices.view import InvoicesPage
+from ui.views.orders.intake_dialog import NewOrderDialog
+from ui.views.orders.segments import SegmentedSwitch
+from ui.views.orders.view import OrdersPage
+
+MODES = (
+    ("people", N_("Kunden && Fahrzeuge"), "Alt+1"),
+    ("orders", N_("Aufträge"), "Alt+2"),
+    ("invoices", N_("Rechnungen"), "Alt+3"),
+)
 
 
 def _month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
@@ -34,6 +45,7 @@ class CounterView(QWidget):
     """The counter staff's screen for the whole day; everything reachable from the keyboard."""
 
     PAGE_OVERVIEW, PAGE_CUSTOMER, PAGE_VEHICLE = range(3)
+    MODE_PEOPLE, MODE_ORDERS, MODE_INVOICES = range(3)
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,9 +76,25 @@ class CounterView(QWidget):
         splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
         splitter.setSizes([440, 920])
+        self.orders = OrdersPage(ctx)
+        self.invoices = InvoicesPage(ctx)
+        self.modes = QStackedWidget()
+        for page in (splitter, self.orders, self.invoices):
+            self.modes.addWidget(page)
+        self.mode_switch = SegmentedSwitch()
+        for index, (key, text, keys) in enumerate(MODES):
+            self.mode_switch.add(key, _(text), _("{mode} ({keys})").format(mode=_(text).replace("&&", "&"), keys=keys))
+            QShortcut(QKeySequence(keys), self, lambda i=index: self.set_mode(i))
+        self.mode_switch.changed.connect(lambda key: self.set_mode([m[0] for m in MODES].index(key)))
+        bar = QHBoxLayout()
+        bar.setContentsMargins(12, 8, 12, 0)
+        bar.addWidget(self.mode_switch)
+        bar.addStretch(1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(splitter)
+        layout.setSpacing(4)
+        layout.addLayout(bar)
+        layout.addWidget(self.modes)
 
         self.search.hit_activated.connect(self._open_hit)
         self.search.cleared.connect(self.show_overview)
@@ -80,6 +108,12 @@ class CounterView(QWidget):
         self.vehicle_card.mileage_requested.connect(lambda v: self._open_dialog(MileageDialog(ctx, v, self)))
         self.vehicle_card.hu_requested.connect(lambda v: self._open_dialog(HuDialog(ctx, v, self)))
         self.vehicle_card.load_failed.connect(self.show_overview)
+        self.vehicle_card.order_activated.connect(self.open_order)
+        self.vehicle_card.new_order_requested.connect(self.new_order)
+        self.customer_card.new_order_requested.connect(self.new_order)
+        self.orders.customer_requested.connect(self.open_customer)
+        self.orders.vehicle_requested.connect(self.open_vehicle)
+        self.orders.new_requested.connect(self.new_order)
         edit = QShortcut(QKeySequence("F4"), self, self.edit_current)
         edit.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         ctx.bus.operation_did_execute.connect(self._on_changes)
@@ -90,7 +124,45 @@ class CounterView(QWidget):
 
     def focus_search(self) -> None:
         """Ctrl+F / F3 / Esc: the cursor into the search box, text selected."""
+        self.set_mode(self.MODE_PEOPLE)
         self.search.focus()
+
+    def set_mode(self, mode: int) -> None:
+        """Kunden & Fahrzeuge (0), Aufträge (1) or Rechnungen (2)."""
+        self.modes.setCurrentIndex(mode)
+        self.mode_switch.set_current(MODES[mode][0])
+        if mode == self.MODE_ORDERS:
+            self.orders.focus()
+        elif mode == self.MODE_INVOICES:
+            self.invoices.ensure_loaded()
+            self.invoices.focus()
+
+    def open_order(self, order_id: int) -> None:
+        """Show a work order in the order editor."""
+        self.set_mode(self.MODE_ORDERS)
+        self.orders.open_order(order_id)
+
+    def new_order(self) -> NewOrderDialog | None:
+        """F2: the intake for the vehicle (or customer) on screen; then the new order opens."""
+        customer_id = vehicle_id = None
+        mode, page = self.modes.currentIndex(), self.pages.currentIndex()
+        order = self.orders.editor.order
+        if mode == self.MODE_PEOPLE and page == self.PAGE_VEHICLE and self.vehicle_card.vehicle is not None:
+            vehicle_id = self.vehicle_card.vehicle.id
+        elif mode == self.MODE_PEOPLE and page == self.PAGE_CUSTOMER and self.customer_card.customer is not None:
+            customer_id, vehicle_id = self.customer_card.customer.id, self.customer_card.order_vehicle_id()
+        elif mode == self.MODE_ORDERS and self.orders.stack.currentIndex() == OrdersPage.PAGE_EDITOR and order:
+            customer_id, vehicle_id = order.customer_id, order.vehicle_id
+        if customer_id is None and vehicle_id is None:
+            self.focus_search()
+            self.ctx.bus.status_message_posted.emit(
+                _("Für einen neuen Auftrag zuerst Fahrzeug oder Kunde suchen (Strg+F), dann F2.")
+            )
+            return None
+        dialog = NewOrderDialog(self.ctx, customer_id=customer_id, vehicle_id=vehicle_id, parent=self)
+        dialog.saved.connect(lambda created: self.open_order(created.id))
+        self._open_dialog(dialog)
+        return dialog
 
     def new_customer(self) -> CustomerEditor:
         """Open the dialog for a new customer; on save the customer card opens."""
@@ -118,11 +190,13 @@ class CounterView(QWidget):
 
     def open_customer(self, customer_id: int) -> None:
         """Show the customer card."""
+        self.set_mode(self.MODE_PEOPLE)
         self.customer_card.load(customer_id)
         self.pages.setCurrentIndex(self.PAGE_CUSTOMER)
 
     def open_vehicle(self, vehicle_id: int) -> None:
         """Show the vehicle card."""
+        self.set_mode(self.MODE_PEOPLE)
         self.vehicle_card.load(vehicle_id)
         self.pages.setCurrentIndex(self.PAGE_VEHICLE)
 
@@ -195,12 +269,12 @@ class CounterView(QWidget):
         self.overview.set_data(data)
 
     def _on_changes(self, changes: Changes, _initiator: object) -> None:
+        page = self.pages.currentIndex()
         if changes.customers or changes.vehicles:
             self.search.refresh()
-            page = self.pages.currentIndex()
             if page == self.PAGE_CUSTOMER:
                 self.customer_card.reload()
-            elif page == self.PAGE_VEHICLE:
-                self.vehicle_card.reload()
+        if (changes.customers or changes.vehicles or changes.orders) and page == self.PAGE_VEHICLE:
+            self.vehicle_card.reload()
         if changes.appointments or changes.settings or changes.customers or changes.vehicles:
             self.reload_today()

@@ -22,6 +22,7 @@ from app import formatting
 from app.i18n import N_, _
 from app.services.catalog import fold
 from app.services.invoice_queries import InvoiceRow
+from app.services.payments import LEVEL_NAMES
 
 _Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()
@@ -123,40 +124,46 @@ class InvoiceTableModel(QAbstractTableModel):
             return self._text(row, key)
         if role == ROW_ROLE:
             return row
-        if role == Qt.ItemDataRole.TextAlignmentRole and key in ("gross", "paid", "open"):
-            return _RIGHT
-        if role == Qt.ItemDataRole.ForegroundRole and key in ("status", "open", "due"):
-            if key == "status" or row.status == "overdue":
-                return QColor(STATUS_COLOURS.get(row.status, ("#37474f", ""))[0])
-        if role == Qt.ItemDataRole.BackgroundRole and key == "status":
-            return QColor(STATUS_COLOURS.get(row.status, ("", "#ffffff"))[1])
-        if role == Qt.ItemDataRole.FontRole and (key == "number" or (key == "open" and row.open > 0)):
-            return self._bold
         if role == Qt.ItemDataRole.ToolTipRole:
             return self._tooltip(row)
+        return self._style(row, key, role)
+
+    def _style(self, row: InvoiceRow, key: str, role: int) -> Any:
+        """Alignment, colours and bold face (overdue amounts and dates red, the status cell tinted)."""
+        if role == Qt.ItemDataRole.TextAlignmentRole:
+            return _RIGHT if key in ("gross", "paid", "open") else None
+        colours = STATUS_COLOURS.get(row.status, ("#37474f", "#ffffff"))
+        if role == Qt.ItemDataRole.ForegroundRole and (
+            key == "status" or (row.status == "overdue" and key in ("open", "due"))
+        ):
+            return QColor(colours[0])
+        if role == Qt.ItemDataRole.BackgroundRole and key == "status":
+            return QColor(colours[1])
+        if role == Qt.ItemDataRole.FontRole and (key == "number" or (key == "open" and row.open > 0)):
+            return self._bold
         return None
 
     @staticmethod
     def _text(row: InvoiceRow, key: str) -> str:
-        if key == "number":
-            return row.number
-        if key == "date":
-            return formatting.date(row.issue_date)
-        if key == "customer":
-            return row.customer_name
-        if key == "plate":
-            return row.plate
+        storno = row.kind == "storno"
         if key in ("gross", "paid", "open"):
             value: Decimal = getattr(row, key)
-            return "" if key != "gross" and row.kind == "storno" else formatting.money(value)
-        if key == "due":
-            return "" if row.kind == "storno" else formatting.date(row.due_date)
-        text = row.status_label
-        if row.status == "overdue":
+            return "" if key != "gross" and storno else formatting.money(value)
+        if key == "status":
+            if row.status != "overdue":
+                return row.status_label
             text = _("überfällig ({days} Tage)").format(days=row.days_overdue)
             if row.reminder_level is not None:
-                text += " · " + _("{level}. Stufe gemahnt").format(level=row.reminder_level + 1)
-        return text
+                text += " · " + _(LEVEL_NAMES[min(row.reminder_level, len(LEVEL_NAMES) - 1)])
+            return text
+        texts = {
+            "number": row.number,
+            "date": formatting.date(row.issue_date),
+            "customer": row.customer_name,
+            "plate": row.plate,
+            "due": "" if storno else formatting.date(row.due_date),
+        }
+        return texts[key]
 
     @staticmethod
     def _tooltip(row: InvoiceRow) -> str:
@@ -216,8 +223,7 @@ class InvoiceFilterProxy(QSortFilterProxyModel):
         if statuses is None:
             return [all(word in hay for word in words) for hay in hays]
         return [
-            row.status in statuses and all(word in hay for word in words)
-            for row, hay in zip(rows, hays, strict=True)
+            row.status in statuses and all(word in hay for word in words) for row, hay in zip(rows, hays, strict=True)
         ]
 
     def filterAcceptsRow(self, source_row: int, _source_parent: _Index) -> bool:  # noqa: N802 - Qt override

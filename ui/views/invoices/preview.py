@@ -70,7 +70,10 @@ class PdfPreviewDialog(QDialog):
         self.resize(980, 860)
         self.browser = QTextBrowser()
         self.browser.setObjectName("previewText")
-        self.browser.setStyleSheet("QTextBrowser { background: #ffffff; padding: 28px 40px; border: 1px solid #cfd8dc; }")
+        self.browser.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.browser.setStyleSheet(
+            "QTextBrowser { background: #ffffff; padding: 28px 40px; border: 1px solid #cfd8dc; }"
+        )
         self.page_box = QWidget()
         self.page_layout = QVBoxLayout(self.page_box)
         self.page_layout.setSpacing(16)
@@ -274,7 +277,9 @@ class InvoicePreviewDialog(PdfPreviewDialog):
         if self.number is None and self.invoice_id:
             invoices, invoice_id = self.ctx.services.invoices, self.invoice_id
             self.invoice_id = 0  # once only, even if Esc is pressed again while deleting
-            self.ctx.mutate(lambda: invoices.delete_draft(invoice_id), lambda _changes: QDialog.reject(self), parent=self)
+            self.ctx.mutate(
+                lambda: invoices.delete_draft(invoice_id), lambda _changes: QDialog.reject(self), parent=self
+            )
             return
         super().reject()
 
@@ -299,7 +304,9 @@ class InvoicePreviewDialog(PdfPreviewDialog):
         self.issued = issued
         doc = issued.document
         kind = _("Stornorechnung") if doc.is_storno else _("Rechnung")
-        self.setWindowTitle(_("{kind} {number} – {customer}").format(kind=kind, number=issued.number, customer=doc.buyer.name))
+        self.setWindowTitle(
+            _("{kind} {number} – {customer}").format(kind=kind, number=issued.number, customer=doc.buyer.name)
+        )
         self.set_pdf(issued.pdf, f"{kind}_{issued.number}.pdf", document_html(doc, issued.accent))
         self.pay_button.setVisible(issued.open_amount > 0)
         if announce:

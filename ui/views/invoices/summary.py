@@ -11,14 +11,18 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from app import formatting
-from app.i18n import _
+from app.i18n import N_, _
 from app.invoice_document import InvoiceDocument
 from app.services.customers import CustomerDTO
+from app.services.order_lines import LineDTO
 from app.services.settings import WorkshopSettings
 from app.services.work_orders import WorkOrderDTO
 from ui.views.counter.style import html_escape as esc
 from ui.views.orders.style import amount, percent
 
+FINALIZE_NOTE = N_(
+    "Erst „Festschreiben“ vergibt die Nummer, erzeugt das PDF mit E-Rechnung und archiviert es unveränderbar (GoBD)."
+)
 PAGE_CSS = """
 body { background: #ffffff; color: #212121; font-size: 10pt; }
 h1 { color: %(accent)s; font-size: 17pt; margin: 0; }
@@ -40,12 +44,12 @@ def _table(head: Iterable[tuple[str, bool]], rows: Iterable[Iterable[str]]) -> s
     """A lines table; ``head`` is (title, right-aligned)."""
     heads = list(head)
     html = ['<table class="lines" width="100%" cellspacing="0"><tr>']
-    html += [f'<th{" class=num align=right" if right else ""}>{esc(title)}</th>' for title, right in heads]
+    html += [f"<th{' class=num align=right' if right else ''}>{esc(title)}</th>" for title, right in heads]
     html.append("</tr>")
     for cells in rows:
         html.append("<tr>")
         for (_title, right), cell in zip(heads, cells, strict=True):
-            html.append(f'<td{" class=num align=right" if right else ""}>{cell}</td>')
+            html.append(f"<td{' class=num align=right' if right else ''}>{cell}</td>")
         html.append("</tr>")
     html.append("</table>")
     return "".join(html)
@@ -60,9 +64,13 @@ def _totals(rows: Iterable[tuple[str, str, bool]]) -> str:
     return "".join(html)
 
 
-def _page(accent: str, seller: str, seller_line: str, address: list[str], info: list[tuple[str, str]], body: str) -> str:
+def _page(
+    accent: str, seller: str, seller_line: str, address: list[str], info: list[tuple[str, str]], body: str
+) -> str:
     info_rows = "".join(
-        f'<tr><td class="muted">{esc(label)}</td><td>&nbsp;&nbsp;{esc(value)}</td></tr>' for label, value in info if value
+        f'<tr><td class="muted">{esc(label)}</td><td>&nbsp;&nbsp;{esc(value)}</td></tr>'
+        for label, value in info
+        if value
     )
     return (
         f"<html><head><style>{PAGE_CSS % {'accent': accent}}</style></head><body>"
@@ -74,30 +82,45 @@ def _page(accent: str, seller: str, seller_line: str, address: list[str], info: 
     )
 
 
+def _draft_quantity(line: LineDTO) -> str:
+    if line.kind == "labour":
+        return _("{aw} AW").format(aw=amount(line.aw))
+    if line.kind == "discount":
+        return _("{percent} %").format(percent=amount(line.discount_percent)) if line.discount_percent else ""
+    return f"{amount(line.quantity, 3)} {line.unit_label}".strip()
+
+
 def draft_html(order: WorkOrderDTO, workshop: WorkshopSettings, customer: CustomerDTO | None) -> str:
     """The invoice draft as it will be issued: the order's lines (without proposed ones) and totals."""
     seller_line = " · ".join(p for p in (workshop.street, f"{workshop.postcode} {workshop.city}".strip()) if p)
-    address = [customer.display_name, customer.data.street, f"{customer.data.postcode} {customer.data.city}"] if customer else []
+    address = (
+        [customer.display_name, customer.data.street, f"{customer.data.postcode} {customer.data.city}"]
+        if customer
+        else []
+    )
     info = [
         (_("Rechnungsnummer"), _("wird beim Festschreiben vergeben")),
         (_("Leistungsdatum"), formatting.date(order.date_of_service)),
         (_("Kundennummer"), customer.number if customer else ""),
         (_("Auftrag"), order.number),
         (_("Kennzeichen"), order.plate),
-        (_("Kilometerstand"), _("{km} km").format(km=formatting.number(order.mileage_in, 0)) if order.mileage_in else ""),
+        (
+            _("Kilometerstand"),
+            _("{km} km").format(km=formatting.number(order.mileage_in, 0)) if order.mileage_in else "",
+        ),
     ]
-    lines = [line for line in order.lines if not line.proposed]
     rows = [
         (
             str(line.position),
             esc(line.part_no),
             esc(line.text),
-            esc(_("{aw} AW").format(aw=amount(line.aw)) if line.kind == "labour" else amount(line.quantity, 3)),
-            esc(_money(line.unit_price_net)),
+            esc(_draft_quantity(line)),
+            esc(_money(workshop.aw_price if line.kind == "labour" else line.unit_price_net)),
             esc(percent(line.vat_rate)) if line.kind != "discount" else "",
             esc(_money(line.net)),
         )
-        for line in lines
+        for line in order.lines
+        if not line.proposed
     ]
     table = _table(
         [
@@ -117,10 +140,10 @@ def draft_html(order: WorkOrderDTO, workshop: WorkshopSettings, customer: Custom
         total_rows.append((_("darin Altteilsteuer"), _money(totals.altteil_tax), False))
     total_rows.append((_("Gesamtbetrag"), _money(totals.gross), True))
     body = (
-        f'<h2>{esc(_("Rechnungsentwurf"))}</h2>'
+        f"<h2>{esc(_('Rechnungsentwurf'))}</h2>"
         f'<p class="draft">{esc(_("ENTWURF – noch nicht festgeschrieben, keine Rechnungsnummer."))}</p>'
         f"{table}<br/>{_totals(total_rows)}"
-        f'<p class="muted">{esc(_("Erst „Festschreiben“ vergibt die Nummer, erzeugt das PDF mit E-Rechnung und archiviert es unveränderbar (GoBD)."))}</p>'
+        f'<p class="muted">{esc(_(FINALIZE_NOTE))}</p>'
     )
     return _page(workshop.accent_color or "#1f4e79", workshop.name, seller_line, address, info, body)
 
@@ -170,8 +193,9 @@ def document_html(doc: InvoiceDocument, accent: str = "#1f4e79") -> str:
     totals = [(t.label, _money(t.amount), t.strong) for t in total_lines(doc)]
     title = _("Stornorechnung Nr. {number}") if doc.is_storno else _("Rechnung Nr. {number}")
     texts = [*notes(doc), payment_text(doc)]
-    body = (
-        f"<h2>{esc(title.format(number=doc.number))}</h2>{table}<br/>{_totals(totals)}"
-        + "".join(f"<p>{esc(text)}</p>" for text in texts if text)
+    body = f"<h2>{esc(title.format(number=doc.number))}</h2>{table}<br/>{_totals(totals)}" + "".join(
+        f"<p>{esc(text)}</p>" for text in texts if text
     )
-    return _page(accent, seller.name, seller_line, [buyer.name, buyer.street, f"{buyer.postcode} {buyer.city}"], info, body)
+    return _page(
+        accent, seller.name, seller_line, [buyer.name, buyer.street, f"{buyer.postcode} {buyer.city}"], info, body
+    )

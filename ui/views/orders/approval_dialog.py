@@ -42,9 +42,7 @@ class ApprovalDialog(EditorDialog):
         self.approved_net.setPlaceholderText(
             _("leer: {amount} (aktueller Stand)").format(amount=money(overrun.projected_net))
         )
-        phone = QLabel(
-            _("Rückruf-Telefon: {phone}").format(phone=order.approval_phone) if order.approval_phone else ""
-        )
+        phone = QLabel(_("Rückruf-Telefon: {phone}").format(phone=order.approval_phone) if order.approval_phone else "")
         phone.setStyleSheet(f"color: {SECONDARY_TEXT};")
         self.form.addRow(summary)
         if order.approval_phone:

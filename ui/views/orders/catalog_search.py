@@ -56,6 +56,8 @@ class ServiceSearch(QWidget):
         self.results.setStyleSheet(LIST_CSS)
         self.results.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.results.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.results.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.results.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         self.results.itemClicked.connect(self._clicked)
         self.results.hide()
         self._timer = QTimer(self)
@@ -109,7 +111,9 @@ class ServiceSearch(QWidget):
             item.setToolTip("\n".join(p for p in (service.name, service.category, ", ".join(service.parts)) if p))
             self.results.addItem(item)
         if not hits:
-            empty = QListWidgetItem(_("Keine Leistung zu „{text}“ – freie Arbeit über „Arbeit“ erfassen.").format(text=text))
+            empty = QListWidgetItem(
+                _("Keine Leistung zu „{text}“ – freie Arbeit über „Arbeit“ erfassen.").format(text=text)
+            )
             empty.setFlags(Qt.ItemFlag.NoItemFlags)
             self.results.addItem(empty)
         self.results.setCurrentRow(0 if hits else -1)

@@ -29,7 +29,9 @@ def open_dialog(owner: Any, dialog: D) -> D:
     return dialog
 
 
-def confirm(owner: Any, parent: QWidget, title: str, text: str, yes_text: str, on_yes: Callable[[], None]) -> QMessageBox:
+def confirm(
+    owner: Any, parent: QWidget, title: str, text: str, yes_text: str, on_yes: Callable[[], None]
+) -> QMessageBox:
     """Ask before a step that cannot be taken back; "Abbrechen" is the default (Enter does no harm)."""
     box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.NoButton, parent)
     yes = box.addButton(yes_text, QMessageBox.ButtonRole.AcceptRole)

@@ -15,11 +15,12 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QDialog,
-    QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -51,13 +52,13 @@ LINE_BUTTONS = (
     ("fee", N_("&Gebühr"), N_("Gebühr, z. B. Entsorgung oder HU-Vorstellung (Alt+G)")),
     ("discount", N_("&Rabatt"), N_("Rabatt in Prozent oder Euro auf die Positionen davor (Alt+R)")),
 )
-INTAKE_ROWS = (
+INTAKE_ROWS = (  # first four in the left column, the free texts on the right
     ("mileage", N_("km-Stand")),
     ("fuel", N_("Tank")),
-    ("damage", N_("Schäden")),
-    ("wishes", N_("Kundenwunsch")),
     ("phone", N_("Rückruf")),
     ("limit", N_("Anrufen ab")),
+    ("wishes", N_("Kundenwunsch")),
+    ("damage", N_("Schäden")),
 )
 
 
@@ -98,11 +99,8 @@ class OrderEditor(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(self.limit_hint)
         layout.addWidget(self.error)
-        body = QHBoxLayout()
-        body.setSpacing(14)
-        body.addLayout(self._build_lines(), 1)
-        body.addWidget(self._build_side(), 0)
-        layout.addLayout(body, 1)
+        layout.addLayout(self._build_lines(), 1)
+        layout.addLayout(self._build_bottom(), 0)
         QShortcut(QKeySequence("Ctrl+L"), self, self.search.setFocus).setContext(
             Qt.ShortcutContext.WidgetWithChildrenShortcut
         )
@@ -138,7 +136,8 @@ class OrderEditor(QWidget):
         self.empty = QLabel(_("Noch keine Positionen – Leistung suchen (Strg+L) oder Teil hinzufügen."))
         self.empty.setStyleSheet(f"color: {SECONDARY_TEXT}; padding: 6px;")
         below = QHBoxLayout()
-        below.addWidget(self.empty, 1)
+        below.addWidget(self.empty)
+        below.addStretch(1)
         below.addWidget(self.confirm_button)
         below.addWidget(self.remove_button)
         column = QVBoxLayout()
@@ -148,19 +147,26 @@ class OrderEditor(QWidget):
         column.addLayout(below)
         return column
 
-    def _build_side(self) -> QWidget:
-        side = QWidget()
-        side.setFixedWidth(340)
+    def _build_bottom(self) -> QHBoxLayout:
+        """Intake data at the bottom left, totals and "Rechnung erstellen" at the bottom right (as on paper)."""
         intake_box = QGroupBox(_("Annahme"))
-        self.intake = QFormLayout(intake_box)
-        self.intake.setHorizontalSpacing(12)
+        grid = QGridLayout(intake_box)
+        grid.setHorizontalSpacing(12)
+        grid.setVerticalSpacing(4)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 2)
         self.intake_values: dict[str, QLabel] = {}
-        for key, label in INTAKE_ROWS:
+        for index, (key, label) in enumerate(INTAKE_ROWS):
+            title = QLabel(_(label))
+            title.setStyleSheet(f"color: {SECONDARY_TEXT};")
             value = QLabel("")
             value.setWordWrap(True)
             value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
             self.intake_values[key] = value
-            self.intake.addRow(_(label), value)
+            row, column = (index % 4, 0) if index < 4 else (index - 4, 2)
+            grid.addWidget(title, row, column, Qt.AlignmentFlag.AlignTop)
+            grid.addWidget(value, row, column + 1, Qt.AlignmentFlag.AlignTop)
+        grid.setRowStretch(4, 1)
         self.totals = TotalsPanel()
         self.invoice_button = QPushButton(_("Rechnung erstellen …"))
         self.invoice_button.setObjectName("invoiceButton")
@@ -175,15 +181,21 @@ class OrderEditor(QWidget):
         self.invoice_hint.setObjectName("invoiceHint")
         self.invoice_hint.setWordWrap(True)
         self.invoice_hint.setStyleSheet(f"color: {SECONDARY_TEXT}; font-size: 9.5pt;")
-        layout = QVBoxLayout(side)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(10)
-        layout.addWidget(intake_box)
-        layout.addWidget(self.totals)
-        layout.addStretch(1)
-        layout.addWidget(self.invoice_hint)
-        layout.addWidget(self.invoice_button)
-        return side
+        right = QVBoxLayout()
+        right.setSpacing(6)
+        right.addWidget(self.totals)
+        right.addWidget(self.invoice_hint)
+        right.addWidget(self.invoice_button)
+        side = QWidget()
+        side.setFixedWidth(380)
+        side.setLayout(right)
+        right.setContentsMargins(0, 0, 0, 0)
+        bottom = QHBoxLayout()
+        bottom.setSpacing(14)
+        intake_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        bottom.addWidget(intake_box, 1, Qt.AlignmentFlag.AlignTop)
+        bottom.addWidget(side, 0)
+        return bottom
 
     # --- loading -----------------------------------------------------------------------------------------
 

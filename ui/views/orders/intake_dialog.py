@@ -20,7 +20,14 @@ from ui.views.counter.editor_base import EditorDialog
 from ui.views.counter.style import SECONDARY_TEXT, km
 
 FUEL_LEVELS = ("", N_("leer"), "1/4", "1/2", "3/4", N_("voll"))
-_INTAKE_FIELDS = ("mileage_in", "fuel_level", "damage_notes", "customer_wishes", "approval_phone", "approval_limit_gross")
+_INTAKE_FIELDS = (
+    "mileage_in",
+    "fuel_level",
+    "damage_notes",
+    "customer_wishes",
+    "approval_phone",
+    "approval_limit_gross",
+)
 
 
 @dataclass(frozen=True)
@@ -69,7 +76,7 @@ class NewOrderDialog(EditorDialog):
         self.phone = QLineEdit()
         self.phone.setPlaceholderText(_("für Rückfragen und Freigaben"))
         self.limit = QLineEdit()
-        self.limit.setPlaceholderText(_("z. B. 500 – leer: keine Grenze"))
+        self.limit.setPlaceholderText(_("z. B. 500 – vorher anrufen; leer: keine Grenze"))
         self.take_appointment = QCheckBox()
         self.take_appointment.hide()
         self.form.addRow(self.heading)
@@ -78,7 +85,7 @@ class NewOrderDialog(EditorDialog):
         self.form.add("damage_notes", _("Sichtbare Schäden"), self.damage)
         self.form.add("customer_wishes", _("Kundenwunsch"), self.wishes)
         self.form.add("approval_phone", _("Rückruf-Telefon"), self.phone)
-        self.form.add("approval_limit_gross", _("Vor Überschreitung von € anrufen"), self.limit)
+        self.form.add("approval_limit_gross", _("Anrufen ab (€ brutto)"), self.limit)
         self.form.add("appointment_id", "", self.take_appointment)
         hint = QLabel(_("Die Annahmedaten werden mit dem Auftrag gespeichert; Positionen folgen im nächsten Schritt."))
         hint.setWordWrap(True)

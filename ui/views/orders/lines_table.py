@@ -9,7 +9,6 @@ service, and the table is filled again from the order the service returns.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from PySide6.QtCore import QAbstractItemModel, QModelIndex, QPersistentModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QFont, QKeyEvent

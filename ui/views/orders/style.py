@@ -50,7 +50,7 @@ PRIMARY_BUTTON = (
     "QPushButton:disabled { background: #b0bec5; color: #eceff1; }"
     "QPushButton:focus { border: 2px solid #0d47a1; }"
 )
-DANGER_BUTTON = "QPushButton { color: #c62828; }"
+DANGER_BUTTON = "QPushButton:enabled { color: #c62828; }"
 SECTION_TITLE = "font-size: 12pt; font-weight: 600; color: #263238;"
 
 
@@ -86,3 +86,11 @@ def amount(value: Decimal | None, digits: int = 2) -> str:
 def percent(value: Decimal) -> str:
     """ "19 %", "7 %", "0 %"."""
     return _("{rate} %").format(rate=formatting.number(value, 2))
+
+
+# A compact segmented switch (checkable QPushButtons side by side): the counter's modes, the list filters.
+SEGMENT_CSS = (
+    "QPushButton { border: 1px solid #90a4ae; border-radius: 0; padding: 5px 14px; background: #ffffff; "
+    "color: #37474f; } QPushButton:checked { background: #1565c0; color: #ffffff; border-color: #1565c0; } "
+    "QPushButton:hover:!checked { background: #e3f2fd; }"
+)

@@ -17,9 +17,10 @@ from ui.views.orders.style import money, percent
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 
 
-def _net_label(group: RateTotal) -> str:
+def _net_label(group: RateTotal, totals: Totals) -> str:
     if group.category == "E":
-        return _("Netto steuerfrei")
+        # Outside Kleinunternehmer mode the only exempt amount is the set-off of the Altteil value.
+        return _("Altteil-Verrechnung (steuerfrei)") if totals.altteil_tax else _("Netto steuerfrei")
     if group.category == "AE":
         return _("Netto (Reverse Charge)")
     return _("Netto {rate}").format(rate=percent(group.rate))
@@ -65,14 +66,19 @@ class TotalsPanel(QGroupBox):
             if widget is not None:
                 widget.deleteLater()
         rows: list[tuple[str, str, bool]] = []
-        for group in totals.rates:
-            rows.append((_net_label(group), money(group.net), False))
-            if group.category == "S" and group.rate:
+        taxed = [group for group in totals.rates if group.category in ("S", "Z")]
+        others = [group for group in totals.rates if group.category not in ("S", "Z")]
+        for group in taxed:
+            rows.append((_net_label(group, totals), money(group.net), False))
+            if group.rate:
                 rows.append((_("USt {rate}").format(rate=percent(group.rate)), money(group.tax), False))
         if totals.altteil_tax:
             rows.append((_("darin Altteilsteuer"), money(totals.altteil_tax), True))
+        for group in others:
+            rows.append((_net_label(group, totals), money(group.net), False))
         if len(totals.rates) > 1:
             rows.append((_("Netto gesamt"), money(totals.net), False))
+        if len(taxed) > 1:
             rows.append((_("USt gesamt"), money(totals.tax), False))
         if not totals.rates:
             rows.append((_("Netto"), money(totals.net), False))
