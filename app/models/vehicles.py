@@ -62,7 +62,7 @@ class VehicleEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     vehicle_id: Mapped[int] = mapped_column(ForeignKey("vehicle.id", ondelete="CASCADE"), index=True)
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
-    kind: Mapped[str] = mapped_column(String(20))  # visit | hu | note | owner | obd
+    kind: Mapped[str] = mapped_column(String(20))  # visit | hu | note | owner | obd | dtc_cleared | km
     text: Mapped[str] = mapped_column(Text, default="")
     user: Mapped[str] = mapped_column(String(80), default="")
 

@@ -267,7 +267,7 @@ def excel_csv(columns: Sequence[tuple[str, str]], stored: str) -> bytes:
     rows = list(csv.reader(io.StringIO(stored), delimiter=";"))[1:]
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["Zeit (s)", *(f"{pid} ({unit})" if unit else pid for pid, unit in columns)])
+    writer.writerow(["Zeit (s)", *(_excel_cell(f"{pid} ({unit})" if unit else pid) for pid, unit in columns)])
     writer.writerows([_excel_cell(cell) for cell in row] for row in rows)
     return buffer.getvalue().encode("utf-8-sig")
 

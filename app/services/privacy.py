@@ -178,6 +178,15 @@ def _vehicles_on_vouchers(s: Session, vehicle_ids: list[int]) -> set[int]:
     return found
 
 
+def _customer_vouchers(s: Session, customer_id: int) -> list[str]:
+    """Vouchers that still name the customer (they point at the row with ON DELETE RESTRICT)."""
+    found = []
+    for model, label in ((Invoice, "Rechnung"), (WorkOrder, "Auftrag"), (Estimate, "Kostenvoranschlag")):
+        for number in s.scalars(select(model.number).where(model.customer_id == customer_id)):
+            found.append(f"{label} {number or '(Entwurf)'}")
+    return found
+
+
 def _erase(s: Session, customer: Customer, today: dt.date) -> tuple[ErasureOutcome, list[dict[str, Any]]]:
     """Delete what no active hold protects; delete the customer too when nothing is held.
 
@@ -223,9 +232,13 @@ def _erase(s: Session, customer: Customer, today: dt.date) -> tuple[ErasureOutco
             LegalHold.customer_id == customer.id, LegalHold.until < today)),
         "customer": 0,
     }  # fmt: skip
-    if not holds:
+    vouchers = _customer_vouchers(s, customer.id)
+    if not holds and not vouchers:
         removed["customer"] = _delete(s, delete(Customer).where(Customer.id == customer.id))
         return ErasureOutcome(deleted=True, restricted=False, removed=removed, kept=[]), proof
+    # Invoices, orders and estimates still name the customer (GoBD: final invoices are never deleted by
+    # this app; removing vouchers after their retention period arrives with the retention-automation wave).
+    kept_texts = [h.describe() for h in holds] + vouchers
     # Keep only what the vouchers need (name, address, VAT ID); the rest is contact data.
     customer.notes = customer.email = customer.phone = customer.mobile = ""
     if customer.restricted_at is None:
@@ -235,7 +248,7 @@ def _erase(s: Session, customer: Customer, today: dt.date) -> tuple[ErasureOutco
     kept_vehicles = s.scalars(select(Vehicle.id).where(Vehicle.customer_id == customer.id)).all()
     if kept_vehicles:
         s.execute(text("DELETE FROM search_index WHERE rowid = :rowid"), [{"rowid": v * 2 + 1} for v in kept_vehicles])
-    outcome = ErasureOutcome(deleted=False, restricted=True, removed=removed, kept=[h.describe() for h in holds])
+    outcome = ErasureOutcome(deleted=False, restricted=True, removed=removed, kept=kept_texts)
     return outcome, proof
 
 

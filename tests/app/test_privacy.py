@@ -216,7 +216,7 @@ def test_export_zip_has_json_csv_and_readme_with_every_linked_record(db: Databas
     data, tables, raw = _read_zip(path)
     assert set(raw) == {"LIESMICH.txt", "daten.json", "kunde.csv", "kontakte.csv", "einwilligungen.csv",
                         "fahrzeuge.csv", "kilometerstaende.csv", "fahrzeughistorie.csv", "termine.csv",
-                        "aufbewahrung.csv"}  # fmt: skip
+                        "diagnosen.csv", "aufzeichnungen.csv", "aufbewahrung.csv"}  # fmt: skip
     assert {"format", "version", "kunde", "kontakte", "einwilligungen", "fahrzeuge", "termine",
             "aufbewahrung"} <= set(data)  # fmt: skip
     assert data["kunde"]["last_name"] == "Größmann" and data["kunde"]["email"] == EMAIL
@@ -296,7 +296,8 @@ def test_erasure_without_hold_deletes_everything_but_the_consent_proof(db: Datab
 
     assert (outcome.deleted, outcome.restricted, outcome.kept) == (True, False, [])
     assert outcome.removed == {"customer": 1, "contact": 1, "consent": 3, "vehicle": 2, "mileage_reading": 3,
-                               "vehicle_event": 4, "appointment": 2, "legal_hold": 0}  # fmt: skip
+                               "vehicle_event": 4, "appointment": 2, "legal_hold": 0, "obd_scan": 0,
+                               "obd_recording": 0, "obd_protocol_memory": 0}  # fmt: skip
     assert outcome.changes.customers and outcome.changes.vehicles and outcome.changes.appointments
     assert _count(db, Customer) == 1 and _count(db, Customer, Customer.id == ids.customer) == 0
     assert _count(db, Contact) == 0 and _count(db, Consent) == 0

@@ -177,7 +177,9 @@ def test_filter_buttons_and_search_narrow_the_list(
     assert page.search.text() == "" and page.proxy.rowCount() == 5
 
 
-def test_sorting_by_a_column_sorts_the_rows(qtbot: Any, page: InvoicesPage, invoices: dict[str, tuple[int, str]]) -> None:
+def test_sorting_by_a_column_sorts_the_rows(
+    qtbot: Any, page: InvoicesPage, invoices: dict[str, tuple[int, str]]
+) -> None:
     page.show()
     page.table.sortByColumn(COL["gross"], Qt.SortOrder.AscendingOrder)
     grosses = [row.gross for row in shown(page)]
@@ -186,9 +188,10 @@ def test_sorting_by_a_column_sorts_the_rows(qtbot: Any, page: InvoicesPage, invo
     assert [row.gross for row in shown(page)] == [Decimal("119.00"), Decimal("238.00")]
 
 
-def test_actions_follow_the_selected_invoice(qtbot: Any, page: InvoicesPage, invoices: dict[str, tuple[int, str]]) -> None:
+def test_actions_follow_the_selected_invoice(
+    qtbot: Any, page: InvoicesPage, invoices: dict[str, tuple[int, str]]
+) -> None:
     page.show()
-    enabled = {key for key, button in page.actions.items() if button.isEnabled()}
     select(page, invoices["overdue"][1])
     enabled = {key for key, button in page.actions.items() if button.isEnabled()}
     assert enabled == {"open_pdf", "save_pdf", "pay", "remind", "cancel"}
@@ -290,7 +293,11 @@ def test_a_reminder_for_an_overdue_invoice_opens_its_letter(
 
 
 def test_open_and_save_the_archived_pdf(
-    qtbot: Any, page: InvoicesPage, services: Services, invoices: dict[str, tuple[int, str]], tmp_path: Path,
+    qtbot: Any,
+    page: InvoicesPage,
+    services: Services,
+    invoices: dict[str, tuple[int, str]],
+    tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     page.show()
@@ -323,7 +330,9 @@ def test_paying_from_the_preview_after_finalising(qtbot: Any, page: InvoicesPage
     assert select(page, number).status == "paid"  # the list reloaded from the bus
 
 
-def test_render_invoice_list_to_png(qtbot: Any, page: InvoicesPage, invoices: dict[str, tuple[int, str]], tmp_path: Path) -> None:
+def test_render_invoice_list_to_png(
+    qtbot: Any, page: InvoicesPage, invoices: dict[str, tuple[int, str]], tmp_path: Path
+) -> None:
     page.show()
     target = tmp_path / "rechnungen.png"
     assert page.grab().save(str(target)) and target.stat().st_size > 10_000

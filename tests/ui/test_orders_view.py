@@ -406,7 +406,9 @@ def test_discarding_the_draft_deletes_it(qtbot: Any, view: CounterView, services
     assert isinstance(editor.dialog, InvoicePreviewDialog)
 
 
-def test_render_order_editor_and_preview_to_png(qtbot: Any, view: CounterView, services: Services, tmp_path: Path) -> None:
+def test_render_order_editor_and_preview_to_png(
+    qtbot: Any, view: CounterView, services: Services, tmp_path: Path
+) -> None:
     order_id = completed_order(services)
     editor = open_editor(view, order_id)
     editor_png = tmp_path / "auftrag.png"
