@@ -10,6 +10,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from app import formatting
 from app.cli_output import emit, emit_json
 from app.errors import ValidationError
 from app.i18n import _
@@ -71,7 +72,11 @@ def cmd_invoice_finalize(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(_finalize_json(result))
     else:
-        emit(_("Rechnung {number} festgeschrieben: brutto {gross} €.").format(number=result.number, gross=result.gross))
+        emit(
+            _("Rechnung {number} festgeschrieben: brutto {gross}.").format(
+                number=result.number, gross=formatting.money(result.gross)
+            )
+        )
     return 0
 
 

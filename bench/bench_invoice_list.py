@@ -23,18 +23,22 @@ from bench.common import Result, percentile
 
 ROWS = 100_000
 GOAL_MS = 100.0
-# (status filter, search text) as the counter clicks and types them.
+# One change each, as the counter clicks a filter button or types into the search box.
 CHANGES = (
-    ("open", ""),
-    ("overdue", ""),
-    ("cancelled", ""),
-    ("all", ""),
-    ("all", "Müller"),
-    ("all", "M AB"),
-    ("open", "Schmidt"),
-    ("all", "W1-2026-0421"),
-    ("overdue", "M-"),
-    ("all", ""),
+    ("status", "open"),
+    ("status", "overdue"),
+    ("status", "cancelled"),
+    ("status", "all"),
+    ("search", "Müller"),
+    ("search", "M AB"),
+    ("status", "open"),
+    ("search", "Schmidt"),
+    ("search", ""),
+    ("search", "W1-2026-0421"),
+    ("status", "overdue"),
+    ("search", "M-"),
+    ("search", ""),
+    ("status", "all"),
 )
 _STATUS_WEIGHTS = (("paid", 70), ("open", 15), ("overdue", 8), ("cancelled", 4), ("storno", 3))
 
@@ -94,42 +98,48 @@ def _baseline(rows: list[InvoiceRow], hays: list[str], status_filter: str, searc
 
 
 def run() -> list[Result]:
-    """Load 100,000 rows into the model and time filter changes and a sort against the baseline."""
+    """Load 100,000 rows into the invoice page's model and time filter changes and a sort."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QApplication, QTableView
+    import tempfile
+    from pathlib import Path
 
-    from ui.views.invoices.model import COL, InvoiceFilterProxy, InvoiceTableModel
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from ui.bus import Bus
+    from ui.context import UiContext
+    from ui.prefs import Prefs
+    from ui.tasks import TaskRunner
+    from ui.views.invoices.model import COL, search_texts
+    from ui.views.invoices.view import InvoicesPage
 
     app = QApplication.instance() or QApplication([])
     rows = make_rows()
-    model = InvoiceTableModel()
-    proxy = InvoiceFilterProxy(model)
-    view = QTableView()
-    view.setModel(proxy)
-    view.resize(1366, 700)
-    view.show()
-    app.processEvents()
-
-    def load() -> None:
-        model.set_rows(rows)
-        proxy.set_filter(status_filter="all", search="")
+    hays = search_texts(rows)  # the page folds these in the worker thread while the rows load
+    with tempfile.TemporaryDirectory() as tmp:
+        # The real page, without a database: rows are handed to it as its background query would.
+        ctx = UiContext(
+            services=None, runner=TaskRunner(synchronous=True), bus=Bus(), prefs=Prefs(Path(tmp) / "ui.ini")
+        )  # type: ignore[arg-type]
+        page = InvoicesPage(ctx)
+        page._stale = False  # noqa: SLF001 - no database to load from in this benchmark
+        page.resize(1366, 700)
+        page.show()
         app.processEvents()
-
-    load_ms = _ms(load)
-    timings, baselines = [], []
-    for _round in range(3):
-        for status_filter, search in CHANGES:
-
-            def change(status_filter: str = status_filter, search: str = search) -> None:
-                proxy.set_filter(status_filter=status_filter, search=search)
-                proxy.rowCount()
-                app.processEvents()  # the view's relayout and paint belong to the change
-
-            timings.append(_ms(change))
-            baselines.append(_baseline(model.rows, model.haystacks, status_filter, search))
-    sort_ms = _ms(lambda: (proxy.sort(COL["gross"], Qt.SortOrder.DescendingOrder), app.processEvents()))
-    view.close()
+        load_ms = _ms(lambda: (page._loaded(page._generation, rows, hays), app.processEvents()))  # noqa: SLF001
+        model = page.model
+        timings, baselines = [], []
+        for _round in range(3):
+            for what, value in CHANGES:
+                if what == "status":
+                    timings.append(_ms(lambda v=value: (page.filters.buttons[v].click(), app.processEvents())))
+                else:
+                    timings.append(_ms(lambda v=value: (page.search.setText(v), app.processEvents())))
+                baselines.append(_baseline(model.rows, model.haystacks, page.proxy.status_filter, page.search.text()))
+        sort_ms = _ms(
+            lambda: (page.table.sortByColumn(COL["gross"], Qt.SortOrder.DescendingOrder), app.processEvents())
+        )
+        page.close()
     p95 = percentile(timings, 95)
     return [
         Result(
@@ -140,7 +150,7 @@ def run() -> list[Result]:
             goal=f"≤ {GOAL_MS:.0f} ms",
             ok=p95 <= GOAL_MS,
         ),
-        Result("invoice list: load 100,000 rows into the model", load_ms, "ms", goal="(info)"),
+        Result("invoice list: show 100,000 loaded rows", load_ms, "ms", goal="(info)"),
         Result("invoice list: sort 100,000 rows by amount", sort_ms, "ms", goal="(info)"),
     ]
 

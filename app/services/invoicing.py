@@ -335,6 +335,10 @@ class InvoiceService:
                 )
             s.add(storno)
             s.flush()
+            if original.work_order_id is not None:
+                from app.services.work_orders import invoice_cancelled_in
+
+                invoice_cancelled_in(s, original.work_order_id)
             audit.log_in(
                 s, user=user, entity="invoice", entity_id=original.id, action="cancel", new={"reason": reason.strip()}
             )

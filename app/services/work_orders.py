@@ -1,6 +1,7 @@
 """Work orders (Werkstattauftrag): intake, lines, mechanics' time, the KVA overrun check and the status machine.
 
 Status: draft → open (intake done) → in_progress → completed → invoiced; completed → in_progress (reopen);
+invoiced → completed when the invoice is cancelled (Storno, then a new invoice);
 draft/open/in_progress → cancelled. Lines can be changed until the order is completed (reopen to change
 more). An order made from a Kostenvoranschlag is checked against it (INV-14, §2.12): a non-binding KVA
 may be exceeded by ``Workshop.estimate_overrun_percent`` (default 15 %), a binding one not at all; beyond
@@ -59,6 +60,7 @@ __all__ = [
     "WorkOrderService",
     "check_invoiceable",
     "mark_invoiced_in",
+    "invoice_cancelled_in",
 ]
 
 STATUSES: Final = ("draft", "open", "in_progress", "completed", "invoiced", "cancelled")
@@ -72,6 +74,8 @@ TRANSITIONS: Final = frozenset(
         ("open", "cancelled"),
         ("in_progress", "cancelled"),
         ("completed", "invoiced"),
+        # Its invoice was cancelled by a Stornorechnung: the order can be invoiced anew (a new invoice).
+        ("invoiced", "completed"),
     }
 )
 EDITABLE: Final = frozenset({"draft", "open", "in_progress"})
@@ -84,6 +88,7 @@ _ACTIONS: Final = {
     "reopen": (frozenset({"completed"}), "in_progress"),
     "cancel": (frozenset({"draft", "open", "in_progress"}), "cancelled"),
     "mark_invoiced": (frozenset({"completed"}), "invoiced"),
+    "invoice_cancelled": (frozenset({"invoiced"}), "completed"),
 }
 _REFUSALS: Final = {
     "open": N_("Ein Auftrag im Status „{status}“ kann nicht eröffnet werden."),
@@ -92,6 +97,7 @@ _REFUSALS: Final = {
     "reopen": N_("Ein Auftrag im Status „{status}“ kann nicht wieder geöffnet werden."),
     "cancel": N_("Ein Auftrag im Status „{status}“ kann nicht storniert werden."),
     "mark_invoiced": N_("Ein Auftrag im Status „{status}“ kann nicht abgerechnet werden."),
+    "invoice_cancelled": N_("Ein Auftrag im Status „{status}“ hat keine Rechnung, die storniert werden könnte."),
 }
 _CHANGED: Final = Changes(orders=True)
 
@@ -142,6 +148,13 @@ def mark_invoiced_in(session: Session, order_id: int) -> None:
     # Again here, not only when the draft was made: the order may have been reopened and extended since.
     check_invoiceable(session, order_id)
     order.status = target
+    session.flush()
+
+
+def invoice_cancelled_in(session: Session, order_id: int) -> None:
+    """invoiced → completed inside the caller's transaction, when the order's invoice gets a Stornorechnung."""
+    order = load_order(session, order_id)
+    order.status = _target(order, "invoice_cancelled")
     session.flush()
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import obd
 from obd.protocols.protocol import Message
 
+from app.formatting import number as format_number
 from app.i18n import N_, _
 from drivers.obd.replies import ReplyState, state_text
 
@@ -140,7 +141,7 @@ def decode_pid(command: Any, payload: bytes, *, ecu_flags: int, ecu: str = "", m
     if isinstance(value, obd.Unit.Quantity):
         number = float(value.magnitude)
         unit = unit_text(value.units)
-        text = f"{number:.6g} {unit}".strip()
+        text = f"{format_number(number, 2)} {unit}".strip()
         return PidValue(command.name, command.pid, ReplyState.OK, number, unit, text, ecu)
     if isinstance(value, bool):
         return PidValue(command.name, command.pid, ReplyState.OK, float(value), "", _("ja") if value else _("nein"), ecu)

@@ -316,7 +316,11 @@ class ObdReader:
     def _dtcs(self, codes: list[str], tx_id: int | None, flags: int) -> list[Dtc]:
         label = ecu_label(self.info.protocol if self.info else "", tx_id)
         name = ecu_name(flags, label)
-        return [Dtc(code, label, name, describe(code, "de").text, describe(code, "en").text) for code in codes]
+        dtcs = []
+        for code in codes:
+            german, english = describe(code, "de"), describe(code, "en")
+            dtcs.append(Dtc(code, label, name, german.text, english.text, german.severity))
+        return dtcs
 
     def freeze_frame(self, *, deadline: float | None = None) -> FreezeFrame:
         """Mode 02 frame 0: the code that stored it (PID 02) and the common PIDs; 7F → "nicht unterstützt"."""

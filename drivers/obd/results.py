@@ -162,6 +162,7 @@ class Dtc:
     ecu_name: str
     text_de: str
     text_en: str
+    severity: str = ""  # app.dtc: "info" | "warnung" | "kritisch"
 
 
 @dataclass(frozen=True)

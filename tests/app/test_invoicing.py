@@ -691,3 +691,39 @@ def test_gobd03_no_hard_delete_and_a_legal_hold_that_turns_erasure_into_restrict
     assert AuditService(shop.db).verify().ok
     assert privacy.purge_expired(today=dt.date(2034, 12, 31), user="Datenschutz") == 0
     assert privacy.is_restricted(customer_id)
+
+
+def test_after_a_storno_the_order_can_be_invoiced_anew(db) -> None:  # type: ignore[no-untyped-def]
+    """Workflow §5.4: "Stornieren" creates the Stornorechnung, then a new invoice from the same order."""
+    from app.demo import setup_workshop
+    from app.services.invoicing import InvoiceService
+    from app.services.order_import_service import OrderImportService
+    from app.services.registry import Services
+    from app.services.work_orders import WorkOrderService
+
+    setup_workshop(Services.for_database(db))
+    order_id = OrderImportService(db).import_file((DATA / "order_private.json").read_bytes())[0]
+    invoices = InvoiceService(db)
+    first = invoices.finalize(invoices.create_draft_from_order(order_id)[0])
+    assert WorkOrderService(db).get(order_id).status == "invoiced"
+    invoices.cancel(first.number, reason="Falsche Anschrift")
+    assert WorkOrderService(db).get(order_id).status == "completed"
+    second = invoices.finalize(invoices.create_draft_from_order(order_id)[0])
+    assert second.gross == first.gross and second.number != first.number
+    assert WorkOrderService(db).get(order_id).status == "invoiced"
+
+
+def test_erasure_of_a_customer_named_by_an_order_without_hold_restricts_instead_of_failing(db) -> None:  # type: ignore[no-untyped-def]
+    """A work order (no invoice, so no legal hold) still names the customer: restrict, never crash."""
+    import datetime as dt
+
+    from app.services.order_import_service import OrderImportService
+    from app.services.privacy import PrivacyService
+    from app.services.work_orders import WorkOrderService
+
+    order_id = OrderImportService(db).import_file((DATA / "order_private.json").read_bytes())[0]
+    customer_id = WorkOrderService(db).get(order_id).customer_id
+    outcome = PrivacyService(db).erase_customer(customer_id, user="Theke", today=dt.date(2026, 11, 27))
+    assert outcome.restricted and not outcome.deleted
+    assert any("Auftrag A-" in text for text in outcome.kept)
+    assert PrivacyService(db).purge_expired(today=dt.date(2040, 1, 1), user="Theke") == 0

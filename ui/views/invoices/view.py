@@ -39,7 +39,7 @@ from ui.views.counter.editor_base import ERROR_COLOUR
 from ui.views.counter.style import SECONDARY_TEXT
 from ui.views.invoices import files
 from ui.views.invoices.cancel_dialog import CancelInvoiceDialog
-from ui.views.invoices.model import COL, FILTERS, InvoiceFilterProxy, InvoiceTableModel
+from ui.views.invoices.model import COL, FILTERS, InvoiceFilterProxy, InvoiceTableModel, search_texts
 from ui.views.invoices.payment_dialog import PaymentDialog
 from ui.views.invoices.preview import InvoicePreviewDialog, PdfPreviewDialog
 from ui.views.orders.dialogs import confirm, open_dialog
@@ -137,6 +137,7 @@ class InvoicesPage(QWidget):
         table.setWordWrap(False)
         table.verticalHeader().setVisible(False)
         table.verticalHeader().setDefaultSectionSize(28)
+        table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row measuring
         head = table.horizontalHeader()
         head.setSortIndicator(COL["date"], Qt.SortOrder.DescendingOrder)
         head.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
@@ -162,13 +163,18 @@ class InvoicesPage(QWidget):
         self._stale = False
         self._generation += 1
         generation, db, today = self._generation, self.ctx.services.db, self.ctx.today()
-        self.ctx.query(lambda: invoice_rows(db, today=today), lambda rows: self._loaded(generation, rows), parent=self)
 
-    def _loaded(self, generation: int, rows: list[InvoiceRow]) -> None:
+        def fetch() -> tuple[list[InvoiceRow], list[str]]:
+            rows = invoice_rows(db, today=today)
+            return rows, search_texts(rows)  # folded here, off the GUI thread
+
+        self.ctx.query(fetch, lambda result: self._loaded(generation, *result), parent=self)
+
+    def _loaded(self, generation: int, rows: list[InvoiceRow], haystacks: list[str]) -> None:
         if generation != self._generation:
             return
         selected = self.current_row()
-        self.model.set_rows(rows)
+        self.model.set_rows(rows, haystacks)
         head = self.table.horizontalHeader()
         self.model.sort(head.sortIndicatorSection(), head.sortIndicatorOrder())
         self.proxy.set_filter()

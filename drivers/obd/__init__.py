@@ -1,0 +1,1 @@
+"""OBD-II diagnostics driver (docstring follows)."""

@@ -1,0 +1,112 @@
+"""The ELM327-emulator (Ircama, CC-BY-NC-SA: test and benchmark use only) run in-process.
+
+``running_emulator()`` starts it on a pty (or TCP with ``net_port``), in the ``car`` scenario, with
+the DTC-count patch and two more corrections of emulator artefacts that would otherwise test the
+emulator instead of our driver:
+
+* Mode 02 requests carry the frame number (``020C00``, SAE J1979); the emulator only knows ``020C``.
+* A batched Mode 01 request is one CAN request with one reply, but the emulator answers it by
+  running one nested request per PID, each sleeping ``delay`` again; the nested sleeps are removed,
+  so ``delay`` stays "latency per answer" for batched requests too.
+
+``stop()`` ends the emulator at once (its own ``terminate`` waits 1 s for a thread blocked in read).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+
+import elm.elm
+from elm import Elm
+
+from tests.drivers import emu_patches
+
+# Without this the emulator configures the root logger (DEBUG, elm.log in the working directory).
+elm.elm.setup_logging = lambda *args, **kwargs: None  # type: ignore[assignment]
+emu_patches.apply()
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def url(emu: Any) -> str:
+    """The pyserial URL of a running emulator."""
+    return f"socket://127.0.0.1:{emu.net_port}" if emu.net_port else str(emu.get_pty())
+
+
+def accept_frame_number(emu: Any) -> None:
+    """Let ``02xx00`` reach the emulator's Mode 02 entries (which match ``02xx`` only)."""
+    original = emu.handle_request
+
+    def handle_request(cmd: str, do_write: bool = False) -> Any:
+        compact = (cmd or "").replace(" ", "").upper()
+        if re.fullmatch(r"02[0-9A-F]{2}00", compact) and compact != "020200":
+            cmd = compact[:4]
+        return original(cmd, do_write)
+
+    emu.handle_request = handle_request
+
+
+def one_delay_per_request(emu: Any) -> None:
+    """A batched request costs one ``delay``, like one CAN request/response."""
+    original = emu.multi_pid_answer
+
+    def multi_pid_answer(cmd: str, header: str) -> Any:
+        saved, emu.delay = emu.delay, 0
+        try:
+            return original(cmd, header)
+        finally:
+            emu.delay = saved
+
+    emu.multi_pid_answer = multi_pid_answer
+
+
+def start(scenario: str = "car", *, delay: float = 0.0, net_port: int | None = None) -> Any:
+    """A started emulator (call ``stop`` when done)."""
+    emu = Elm(batch_mode=True, net_port=net_port)
+    emu.__enter__()
+    deadline = time.monotonic() + 5
+    while emu.threadState == emu.THREAD.STARTING and time.monotonic() < deadline:
+        time.sleep(0.01)
+    emu.scenario = scenario
+    emu.set_sorted_obd_msg()
+    emu.delay = delay
+    accept_frame_number(emu)
+    one_delay_per_request(emu)
+    return emu
+
+
+def stop(emu: Any) -> None:
+    """Terminate quickly: mark the thread terminated, wake its blocking read, close the port."""
+    emu.threadState = emu.THREAD.TERMINATED
+    with suppress(OSError):
+        if emu.net_port:
+            with socket.create_connection(("127.0.0.1", emu.net_port), timeout=0.2) as poke:
+                poke.sendall(b"\r")
+        elif emu.slave_name:
+            fd = os.open(emu.slave_name, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
+            os.write(fd, b"\r")
+            os.close(fd)
+    if emu.thread is not None:
+        emu.thread.join(0.5)
+    emu.terminate()
+
+
+@contextmanager
+def running_emulator(scenario: str = "car", *, delay: float = 0.0, net_port: int | None = None) -> Iterator[Any]:
+    """``with running_emulator() as emu: url(emu)`` — started and stopped around the block."""
+    emu = start(scenario, delay=delay, net_port=net_port)
+    try:
+        yield emu
+    finally:
+        stop(emu)
