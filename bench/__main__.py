@@ -9,7 +9,9 @@ MODULES = {
     "startup": "bench.bench_startup",
     "search": "bench.bench_search",
     "catalog": "bench.bench_catalog",
+    "invoice_list": "bench.bench_invoice_list",
     "invoicing": "bench.bench_invoicing",
+    "obd": "bench.bench_obd",
 }
 
 

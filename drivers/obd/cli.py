@@ -3,7 +3,9 @@
 The subcommands only parse arguments and call ``ObdReader``/``LiveSampler``, the same objects the
 diagnostics window uses. Driver errors are ``WorkshopError``s, so ``carbot`` prints their German text
 and exits with 1. What a session learns (protocol, batching) is kept in ``obd_links.json`` next to
-the database, so the second scan of a car connects without the protocol search.
+the database, so the second scan of a car connects without the protocol search. The driver modules
+are imported inside the handlers: python-OBD and pint cost ~0.4 s, which no other ``carbot`` command
+should pay for when the entry points are loaded.
 """
 
 from __future__ import annotations
@@ -12,15 +14,15 @@ import argparse
 import csv
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from app.cli_output import emit, emit_json, error
 from app.i18n import _
-from drivers.obd.live import LiveSample, LiveSampler
-from drivers.obd.memory import LinkMemory
-from drivers.obd.ports import list_ports
-from drivers.obd.reader import ObdReader
-from drivers.obd.results import DtcGroup, VehicleStatus
+
+if TYPE_CHECKING:
+    from drivers.obd.live import LiveSample
+    from drivers.obd.reader import ObdReader
+    from drivers.obd.results import DtcGroup, VehicleStatus
 
 
 def _number(value: float | None, digits: int = 1) -> str:
@@ -28,6 +30,9 @@ def _number(value: float | None, digits: int = 1) -> str:
 
 
 def _reader(args: argparse.Namespace) -> ObdReader:
+    from drivers.obd.memory import LinkMemory
+    from drivers.obd.reader import ObdReader
+
     memory = LinkMemory(Path(args.db).parent / "obd_links.json") if getattr(args, "db", None) else None
     reader = ObdReader(memory=memory)
     reader.connect(args.port, protocol=args.protocol, baudrate=args.baudrate, deadline=args.deadline)
@@ -36,9 +41,16 @@ def _reader(args: argparse.Namespace) -> ObdReader:
 
 def cmd_ports(args: argparse.Namespace) -> int:
     """carbot obd ports: serial/USB/Bluetooth ports and the Wi-Fi default."""
+    from drivers.obd.ports import list_ports
+
     ports = list_ports()
     if args.json:
-        emit_json([{"url": p.url, "description": p.description, "kind": p.kind, "suggested": p.suggested} for p in ports])
+        emit_json(
+            [
+                {"url": p.url, "description": p.description, "kind": p.kind, "suggested": p.suggested}
+                for p in ports
+            ]
+        )
         return 0
     for port in ports:
         hint = _(" (Vorschlag, nicht geprüft)") if port.suggested else ""
@@ -51,7 +63,10 @@ def _dtc_json(group: DtcGroup) -> list[dict[str, str]]:
 
 
 def _readiness_json(status: VehicleStatus) -> list[dict[str, Any]]:
-    return [{"monitor": m.key, "name": m.name, "supported": m.supported, "complete": m.complete} for m in status.monitors]
+    return [
+        {"monitor": m.key, "name": m.name, "supported": m.supported, "complete": m.complete}
+        for m in status.monitors
+    ]
 
 
 def cmd_scan(args: argparse.Namespace) -> int:
@@ -81,20 +96,31 @@ def cmd_scan(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    emit(_("Adapter: {adapter} ({version}), {voltage} V").format(
-        adapter=info.adapter_id, version=info.elm_version, voltage=_number(info.voltage)))  # fmt: skip
+    emit(
+        _("Adapter: {adapter} ({version}), {voltage} V").format(
+            adapter=info.adapter_id, version=info.elm_version, voltage=_number(info.voltage)
+        )
+    )
     emit(_("Protokoll: {number} – {name}").format(number=info.protocol, name=info.protocol_name))
     emit(_("FIN: {vin}").format(vin=vin.vin or vin.text))
     if status.state == "ok":
         mil = _("an") if status.mil else _("aus")
-        emit(_("Motorkontrollleuchte: {mil}, {count} gespeicherte Fehler").format(mil=mil, count=status.dtc_count))
+        emit(
+            _("Motorkontrollleuchte: {mil}, {count} gespeicherte Fehler").format(
+                mil=mil, count=status.dtc_count
+            )
+        )
         for monitor in status.monitors:
             if monitor.supported:
                 done = _("abgeschlossen") if monitor.complete else _("nicht abgeschlossen")
                 emit(f"  {monitor.name}: {done}")
     else:
         emit(_("Status: {text}").format(text=status.text))
-    titles = {"stored": _("Gespeicherte Fehler"), "pending": _("Sporadische Fehler"), "permanent": _("Permanente Fehler")}
+    titles = {
+        "stored": _("Gespeicherte Fehler"),
+        "pending": _("Sporadische Fehler"),
+        "permanent": _("Permanente Fehler"),
+    }
     for group in dtcs.groups:
         if group.state != "ok":
             emit(f"{titles[group.kind]}: {group.text}")
@@ -117,7 +143,9 @@ class _CsvLog:
         if self.started is None:
             self.started = sample.at
             units = [sample.values[n].unit for n in self.names]
-            self.writer.writerow(["t_s"] + [f"{n} [{u}]" if u else n for n, u in zip(self.names, units, strict=True)])
+            self.writer.writerow(
+                ["t_s"] + [f"{n} [{u}]" if u else n for n, u in zip(self.names, units, strict=True)]
+            )
         cells = [f"{sample.at - self.started:.3f}"]
         for name in self.names:
             value = sample.values[name]
@@ -127,6 +155,8 @@ class _CsvLog:
 
 def cmd_live(args: argparse.Namespace) -> int:
     """carbot obd live: sample PIDs for N seconds; values per second, optional CSV."""
+    from drivers.obd.live import LiveSampler
+
     names = [n.strip().upper() for n in args.pids.split(",") if n.strip()]
     with _reader(args) as reader:
         sampler = LiveSampler(reader, names, batch=False if args.no_batch else None)
@@ -153,15 +183,18 @@ def cmd_live(args: argparse.Namespace) -> int:
                 "values": stats.values,
                 "seconds": round(stats.seconds, 3),
                 "batched": stats.batched,
-                "last": {n: {"value": v.value, "unit": v.unit, "state": v.state.value} for n, v in final.items()},
+                "last": {
+                    n: {"value": v.value, "unit": v.unit, "state": v.state.value} for n, v in final.items()
+                },
             }
         )
         return 0
     for value in final.values():
         emit(f"{value.label:32} {value.text}")
     mode = _("gebündelt") if stats.batched else _("einzeln")
-    emit(_("{rate} Werte/s ({mode}), {samples} Durchläufe in {seconds} s").format(
-        rate=_number(stats.values_per_second), mode=mode, samples=stats.samples, seconds=_number(stats.seconds)))  # fmt: skip
+    summary = _("{rate} Werte/s ({mode}), {samples} Durchläufe in {seconds} s")
+    rate, seconds = _number(stats.values_per_second), _number(stats.seconds)
+    emit(summary.format(rate=rate, mode=mode, samples=stats.samples, seconds=seconds))
     return 0
 
 
@@ -174,18 +207,30 @@ def cmd_clear(args: argparse.Namespace) -> int:
     with _reader(args) as reader:
         result = reader.clear_dtcs()
     if args.json:
-        emit_json({"cleared": result.ok, "state": result.state.value, "ecus": list(result.ecus), "text": result.text,
-                   "seconds": round(time.monotonic() - started, 3)})  # fmt: skip
+        seconds = round(time.monotonic() - started, 3)
+        emit_json(
+            {
+                "cleared": result.ok,
+                "state": result.state.value,
+                "ecus": list(result.ecus),
+                "text": result.text,
+                "seconds": seconds,
+            }
+        )
     else:
         emit(result.text if result.ok else _("Nicht gelöscht: {text}").format(text=result.text))
     return 0 if result.ok else 1
 
 
 def _connection_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--port", required=True, help=_("Adapter: COM3, /dev/ttyUSB0, /dev/rfcomm0, socket://IP:PORT"))
+    parser.add_argument(
+        "--port", required=True, help=_("Adapter: COM3, /dev/ttyUSB0, /dev/rfcomm0, socket://IP:PORT")
+    )
     parser.add_argument("--protocol", default=None, help=_("ELM-Protokollnummer 1–9/A (0 = suchen)"))
     parser.add_argument("--baudrate", type=int, default=None, help=_("Baudrate (Standard: automatisch)"))
-    parser.add_argument("--deadline", type=float, default=15.0, help=_("Zeitlimit für das Verbinden in Sekunden"))
+    parser.add_argument(
+        "--deadline", type=float, default=15.0, help=_("Zeitlimit für das Verbinden in Sekunden")
+    )
     parser.add_argument("--json", action="store_true", help=_("Ausgabe als JSON"))
 
 
@@ -204,7 +249,9 @@ def register(sub: Any) -> None:
     p.add_argument("--pids", required=True, help=_("Messwerte, z. B. RPM,SPEED,COOLANT_TEMP"))
     p.add_argument("--seconds", type=float, default=5.0, help=_("Dauer in Sekunden"))
     p.add_argument("--csv", type=Path, default=None, help=_("Werte zusätzlich als CSV-Datei schreiben"))
-    p.add_argument("--no-batch", action="store_true", help=_("keine gebündelten Anfragen (für problematische Adapter)"))
+    p.add_argument(
+        "--no-batch", action="store_true", help=_("keine gebündelten Anfragen (für problematische Adapter)")
+    )
     p.set_defaults(handler=cmd_live)
     p = commands.add_parser("clear", help=_("Fehlerspeicher löschen (Mode 04)"))
     _connection_options(p)

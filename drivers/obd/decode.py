@@ -107,11 +107,17 @@ def pid_label(name: str) -> str:
 
 
 def mode01_command(name: str) -> Any:
-    """python-OBD's Mode 01 command for ``name`` (e.g. ``RPM``), or None when unknown."""
-    if not obd.commands.has_name(name):
+    """python-OBD's Mode 01 command for a live value ``name`` (e.g. ``RPM``), or None.
+
+    Support bitmaps (``PIDS_A`` …), STATUS and FREEZE_DTC are no live values: the reader has its own
+    calls for them (``supported_pids``, ``read_status``, ``freeze_frame``).
+    """
+    if not obd.commands.has_name(name) or name in ("STATUS", "FREEZE_DTC"):
         return None
     command = obd.commands[name]
-    return command if command.mode == 1 and command.pid is not None else None
+    if command.mode != 1 or command.pid is None or command.pid % 0x20 == 0:
+        return None
+    return command
 
 
 def unit_text(units: Any) -> str:
@@ -144,7 +150,9 @@ def decode_pid(command: Any, payload: bytes, *, ecu_flags: int, ecu: str = "", m
         text = f"{format_number(number, 2)} {unit}".strip()
         return PidValue(command.name, command.pid, ReplyState.OK, number, unit, text, ecu)
     if isinstance(value, bool):
-        return PidValue(command.name, command.pid, ReplyState.OK, float(value), "", _("ja") if value else _("nein"), ecu)
+        return PidValue(
+            command.name, command.pid, ReplyState.OK, float(value), "", _("ja") if value else _("nein"), ecu
+        )
     return PidValue(command.name, command.pid, ReplyState.OK, None, "", _format_other(value), ecu)
 
 
@@ -154,12 +162,14 @@ def _format_other(value: Any) -> str:
     return str(value)
 
 
-def split_batched(data: bytes) -> dict[int, bytes] | None:
+def split_batched(data: bytes, wanted: Iterable[int] | None = None) -> dict[int, bytes] | None:
     """Split a batched Mode 01 reply ``41 p1 d… p2 d…`` by each PID's byte length; None if malformed.
 
     The ECU may answer in any order and leaves out PIDs it does not support, so the reply is walked
-    PID by PID using python-OBD's table of lengths.
+    PID by PID using python-OBD's table of lengths. A PID that was not asked for (``wanted``) means
+    the walk has gone off the rails: the whole reply is rejected rather than partly misread.
     """
+    asked = None if wanted is None else set(wanted)
     if not data or data[0] != 0x41:
         return None
     values: dict[int, bytes] = {}
@@ -169,7 +179,7 @@ def split_batched(data: bytes) -> dict[int, bytes] | None:
             break
         pid = data[index]
         command = MODE01[pid] if pid < len(MODE01) else None
-        if command is None or command.bytes <= 2:
+        if command is None or command.bytes <= 2 or (asked is not None and pid not in asked):
             return None
         length = command.bytes - 2
         if index + 1 + length > len(data):

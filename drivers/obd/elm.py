@@ -53,8 +53,8 @@ class Deadline:
 
 
 def is_virtual(url: str) -> bool:
-    """Pseudo terminals and network URLs have no baud rate to find."""
-    return "://" in url or url.startswith("/dev/pts/")
+    """Pseudo terminals (Linux ``/dev/pts/N``, macOS ``/dev/ttysNNN``) and network URLs have no baud rate."""
+    return "://" in url or bool(re.match(r"^/dev/(pts/|ttys\d)", url))
 
 
 def split_lines(raw: bytes, command: str) -> list[str]:
@@ -62,8 +62,8 @@ def split_lines(raw: bytes, command: str) -> list[str]:
     text = raw.replace(b"\x00", b"").decode("ascii", errors="replace")
     echo = command.replace(" ", "").upper()
     lines = []
-    for line in re.split(r"[\r\n]+", text):
-        line = line.strip()
+    for part in re.split(r"[\r\n]+", text):
+        line = part.strip()
         if not line or _NOISE.match(line) or line.replace(" ", "").upper() == echo:
             continue
         lines.append(line)
@@ -103,11 +103,15 @@ class ElmLink:
     def close(self) -> None:
         """Close the port; safe to call twice."""
         port, self._port = self._port, None
-        if port is not None:
-            try:
-                port.close()
-            except (serial.SerialException, OSError) as exc:  # already gone: nothing left to release
-                log.debug("closing %s: %s", self.url, exc)
+        if port is None:
+            return
+        sock = getattr(port, "_socket", None)
+        try:
+            port.close()
+        except (serial.SerialException, OSError) as exc:  # already gone: nothing left to release
+            log.debug("closing %s: %s", self.url, exc)
+        if sock is not None:
+            sock.close()  # pyserial skips close() when shutdown() fails because the peer has gone
 
     def exchange(self, command: str, deadline: Deadline) -> list[str]:
         """Send one command and return its reply lines (up to the ``>`` prompt).
@@ -156,7 +160,7 @@ class ElmLink:
             if end >= 0:
                 return bytes(buffer[:end])
             if deadline.expired:
-                log.info("no prompt for %r within the deadline (got %r)", command, bytes(buffer[:80]))
+                log.info("no prompt for %r within the deadline (%d bytes came)", command, len(buffer))
                 raise AdapterTimeout(command)
             buffer += self._read()
 

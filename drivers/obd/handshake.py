@@ -59,6 +59,9 @@ def supports_count_digit(version: str) -> bool:
 def init_adapter(link: ElmLink, limit: Deadline) -> ConnectionInfo:
     """Reset and configure the adapter; returns what is known before the car is asked."""
     reset = at(link, "ATZ", limit, RESET_BUDGET)
+    if not any(_VERSION.search(line) for line in reset):
+        # A late reply of an earlier (timed-out) command came first: wait for the reset banner itself.
+        link.drain(limit.within(1.5))
     expect_ok(link, "ATE0", limit)  # no echo
     at(link, "ATL0", limit)  # no line feeds
     at(link, "ATS0", limit)  # no spaces: ~30 % fewer bytes per reply; a clone without it keeps them
@@ -69,7 +72,12 @@ def init_adapter(link: ElmLink, limit: Deadline) -> ConnectionInfo:
     match = _VOLTAGE.search(" ".join(voltage_lines))
     voltage = float(match.group(1).replace(",", ".")) if match else None
     return ConnectionInfo(
-        url=link.url, adapter_id=stn or version, elm_version=version, protocol="", protocol_name="", voltage=voltage
+        url=link.url,
+        adapter_id=stn or version,
+        elm_version=version,
+        protocol="",
+        protocol_name="",
+        voltage=voltage,
     )
 
 
@@ -81,7 +89,7 @@ def _first_text(lines: list[str]) -> str:
 
 
 def select_protocol(link: ElmLink, wanted: str | None, limit: Deadline, adapter: ConnectionInfo) -> Handshake:
-    """Ask ``0100`` on the wanted protocol, fall back to the adapter's search; NotConnected if none answers."""
+    """Ask ``0100`` on the wanted protocol, then let the adapter search; NotConnected if none answers."""
     attempts: list[str | None] = [wanted] if wanted and wanted != "0" else []
     attempts.append(None)  # automatic search
     detail = ""
@@ -118,7 +126,9 @@ def _detail(lines: list[str]) -> str:
     return texts[-1] if texts else (_("unverständliche Antwort") if lines else _("keine Antwort"))
 
 
-def _connected(adapter: ConnectionInfo, number: str, protocol: Any, reply: Reply, *, searched: bool) -> ConnectionInfo:
+def _connected(
+    adapter: ConnectionInfo, number: str, protocol: Any, reply: Reply, *, searched: bool
+) -> ConnectionInfo:
     ecus = tuple(dict.fromkeys(ecu_label(number, m.tx_id) for m in reply.engine_first()))
     return ConnectionInfo(
         url=adapter.url,

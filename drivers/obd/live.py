@@ -70,7 +70,9 @@ class LiveSampler:
         supported = reader.supported_pids()
         self._asked = [c for c in self.commands if c.pid in supported]
         self._unsupported = {
-            c.name: not_ok(c.name, c.pid, ReplyState.UNSUPPORTED) for c in self.commands if c.pid not in supported
+            c.name: not_ok(c.name, c.pid, ReplyState.UNSUPPORTED)
+            for c in self.commands
+            if c.pid not in supported
         }
         self._groupable = [c for c in self._asked if batchable(c)]
         self._recent: deque[tuple[float, int]] = deque()
@@ -91,26 +93,39 @@ class LiveSampler:
         return works
 
     def _probe(self) -> bool:
-        """Send one batched request; it works only if every PID comes back decodable."""
+        """Send a batched request; it works only if every PID comes back decodable.
+
+        A clean reply that lacks a PID may be a momentary gap of that value, so that case is asked a
+        second time; junk, NO DATA, a refusal or a hang end the trial at once.
+        """
         group = self._groupable[:MAX_BATCH]
-        reply = self.reader.probe(batch_command(group), expect=b"\x41", seconds=PROBE_SECONDS)
-        if reply is None or not reply.ok:
-            return False
-        values: dict[str, PidValue] = {}
-        self._split(reply, group, values)
-        return all(values[c.name].ok for c in group)
+        for _attempt in range(2):
+            reply = self.reader.probe(batch_command(group), expect=b"\x41", seconds=PROBE_SECONDS)
+            if reply is None or not reply.ok:
+                return False
+            values: dict[str, PidValue] = {}
+            self._split(reply, group, values)
+            if all(values[c.name].ok for c in group):
+                return True
+            if any(v.state is ReplyState.GARBAGE for v in values.values()):
+                return False
+        return False
 
     # -- sampling --------------------------------------------------------------------------------
 
     def sample(self, *, deadline: float | None = None) -> LiveSample:
         """Read every chosen PID once; each value carries its own state (NO DATA, refused …)."""
         groups = self._groups()
-        limit = Deadline(deadline if deadline is not None else self.reader.command_timeout * max(1, len(groups)))
+        limit = Deadline(
+            deadline if deadline is not None else self.reader.command_timeout * max(1, len(groups))
+        )
         values: dict[str, PidValue] = dict(self._unsupported)
         for group in groups:
             if len(group) == 1:
                 command = group[0]
-                values[command.name] = self.reader.value_from(self.reader.pid_request(command.pid, limit), command)
+                values[command.name] = self.reader.value_from(
+                    self.reader.pid_request(command.pid, limit), command
+                )
             else:
                 reply = self.reader.request(batch_command(group), expect=b"\x41", deadline=limit)
                 self._split(reply, group, values)
@@ -131,7 +146,7 @@ class LiveSampler:
         malformed = False
         if reply.ok:
             for message in reply.engine_first():
-                parts = split_batched(bytes(message.data))
+                parts = split_batched(bytes(message.data), wanted)
                 if parts is None:
                     malformed = True
                     continue

@@ -49,8 +49,17 @@ from drivers.obd.results import (
 log = logging.getLogger(__name__)
 
 # Mode 02 (frame 0): the values a mechanic checks first after the code that stored the frame.
-FREEZE_PIDS = ("ENGINE_LOAD", "COOLANT_TEMP", "SHORT_FUEL_TRIM_1", "LONG_FUEL_TRIM_1", "INTAKE_PRESSURE",
-               "RPM", "SPEED", "INTAKE_TEMP", "THROTTLE_POS")  # fmt: skip
+FREEZE_PIDS = (
+    "ENGINE_LOAD",
+    "COOLANT_TEMP",
+    "SHORT_FUEL_TRIM_1",
+    "LONG_FUEL_TRIM_1",
+    "INTAKE_PRESSURE",
+    "RPM",
+    "SPEED",
+    "INTAKE_TEMP",
+    "THROTTLE_POS",
+)
 DTC_MODES = (("stored", "03"), ("pending", "07"), ("permanent", "0A"))
 
 
@@ -79,15 +88,17 @@ class ObdReader:
         Raises AdapterNotFound, AdapterTimeout/LinkLost, ProtocolError, or NotConnected (car silent).
         """
         self.close()
+        self.info = None
         self._owner = threading.get_ident()
         started = time.monotonic()
         limit = Deadline(deadline)
         wanted = (protocol if protocol is not None else self._remembered(url)) or None
         if wanted is not None and wanted.upper() != "0" and wanted.upper() not in PROTOCOL_CLASSES:
             raise ValidationError(
-                "Unbekanntes Protokoll „{protocol}“ – erlaubt sind 0 (Suche), 1–9 und A.", field="protocol",
+                "Unbekanntes Protokoll „{protocol}“ – erlaubt sind 0 (Suche), 1–9 und A.",
+                field="protocol",
                 protocol=wanted,
-            )  # fmt: skip
+            )
         link = ElmLink.open(url, baudrate=baudrate, deadline=limit)
         try:
             adapter = init_adapter(link, limit)
@@ -103,7 +114,9 @@ class ObdReader:
         self.batching = self.memory.facts(url, adapter_id=info.adapter_id).batching if self.memory else None
         if self.memory is not None:
             self.memory.record(url, adapter_id=info.adapter_id, protocol=info.protocol)
-        log.info("connected to %s: %s, %s in %.2f s", url, info.adapter_id, info.protocol_name, self.info.seconds)
+        log.info(
+            "connected to %s: %s, %s in %.2f s", url, info.adapter_id, info.protocol_name, self.info.seconds
+        )
         return self.info
 
     def _remembered(self, url: str) -> str | None:
@@ -128,7 +141,9 @@ class ObdReader:
     def __enter__(self) -> ObdReader:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
     def remember(self, *, vin: str | None = None, batching: bool | None = None) -> None:
@@ -137,7 +152,11 @@ class ObdReader:
             self.batching = batching
         if self.memory is not None and self.info is not None:
             self.memory.record(
-                self.info.url, adapter_id=self.info.adapter_id, protocol=self.info.protocol, vin=vin, batching=batching
+                self.info.url,
+                adapter_id=self.info.adapter_id,
+                protocol=self.info.protocol,
+                vin=vin,
+                batching=batching,
             )
 
     # -- low level -------------------------------------------------------------------------------
@@ -250,7 +269,7 @@ class ObdReader:
     # -- values ----------------------------------------------------------------------------------
 
     def read_pids(self, names: Iterable[str], *, deadline: float | None = None) -> dict[str, PidValue]:
-        """Mode 01 values by python-OBD name (``RPM``, ``SPEED`` …), one request each; unsupported ones are skipped."""
+        """Mode 01 values by python-OBD name (``RPM``, ``SPEED`` …); PIDs the car lacks are not asked."""
         commands = mode01_commands(names)
         limit = self._budget(deadline, len(commands) + 2)
         supported = self.supported_pids(deadline=limit.remaining())

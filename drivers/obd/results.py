@@ -31,7 +31,11 @@ PROTOCOL_NAMES = {
 }
 
 # Byte B bits 0–2 / 4–6 (always present), then byte C/D bits 0–7 by ignition type; None = reserved.
-BASE_MONITORS = (("misfire", N_("Zündaussetzer")), ("fuel", N_("Kraftstoffsystem")), ("components", N_("Bauteile")))
+BASE_MONITORS = (
+    ("misfire", N_("Zündaussetzer")),
+    ("fuel", N_("Kraftstoffsystem")),
+    ("components", N_("Bauteile")),
+)
 SPARK_MONITORS = (
     ("catalyst", N_("Katalysator")),
     ("heated_catalyst", N_("Katalysatorheizung")),

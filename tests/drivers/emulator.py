@@ -6,8 +6,9 @@ emulator instead of our driver:
 
 * Mode 02 requests carry the frame number (``020C00``, SAE J1979); the emulator only knows ``020C``.
 * A batched Mode 01 request is one CAN request with one reply, but the emulator answers it by
-  running one nested request per PID, each sleeping ``delay`` again; the nested sleeps are removed,
-  so ``delay`` stays "latency per answer" for batched requests too.
+  running one nested request per PID, each sleeping ``delay`` again and merging the data of all
+  ECUs into one message; the replacement sleeps once and takes the first ECU's data per PID, so
+  ``delay`` stays "latency per answer" for batched requests too.
 
 ``stop()`` ends the emulator at once (its own ``terminate`` waits 1 s for a thread blocked in read).
 """
@@ -28,8 +29,23 @@ from elm import Elm
 from tests.drivers import emu_patches
 
 # Without this the emulator configures the root logger (DEBUG, elm.log in the working directory).
-elm.elm.setup_logging = lambda *args, **kwargs: None  # type: ignore[assignment]
+elm.elm.setup_logging = lambda *args, **kwargs: None
 emu_patches.apply()
+
+
+class _Emulator(Elm):  # type: ignore[misc]
+    """The emulator, but a client socket it replaces is closed (it only drops the reference: a leak)."""
+
+    @property
+    def sock_conn(self) -> Any:
+        return self.__dict__.get("_sock_conn")
+
+    @sock_conn.setter
+    def sock_conn(self, value: Any) -> None:
+        old = self.__dict__.get("_sock_conn")
+        if old is not None and old is not value:
+            old.close()
+        self.__dict__["_sock_conn"] = value
 
 
 def free_port() -> int:
@@ -57,23 +73,37 @@ def accept_frame_number(emu: Any) -> None:
     emu.handle_request = handle_request
 
 
-def one_delay_per_request(emu: Any) -> None:
-    """A batched request costs one ``delay``, like one CAN request/response."""
-    original = emu.multi_pid_answer
+def one_answer_per_batch(emu: Any) -> None:
+    """Answer a batched Mode 01 request like one CAN ECU: one ``delay``, one frame of data per PID.
+
+    The emulator builds the batched answer from nested single requests, each sleeping ``delay``
+    again and each contributing every ECU's data (one ENGINE_LOAD answer comes from two ECUs and
+    is merged into one message). This replacement takes the first ECU's data of each PID only.
+    """
 
     def multi_pid_answer(cmd: str, header: str) -> Any:
+        if not re.fullmatch(r"01([0-9A-F]{2}){2,6}", cmd):
+            return None
         saved, emu.delay = emu.delay, 0
+        payload: list[str] = []
         try:
-            return original(cmd, header)
+            for index in range(2, len(cmd), 2):
+                pid = cmd[index : index + 2]
+                answer = emu.handle_request("01" + pid)[2] or ""
+                first = re.search(r"<data>(.*?)</data>", answer, re.DOTALL)
+                data = first.group(1).split() if first else []
+                if data[:2] == ["41", pid]:
+                    payload += data[1:]
         finally:
             emu.delay = saved
+        return f"<rh>7E0</rh><answer>41 {' '.join(payload)}</answer>" if payload else None
 
     emu.multi_pid_answer = multi_pid_answer
 
 
 def start(scenario: str = "car", *, delay: float = 0.0, net_port: int | None = None) -> Any:
     """A started emulator (call ``stop`` when done)."""
-    emu = Elm(batch_mode=True, net_port=net_port)
+    emu = _Emulator(batch_mode=True, net_port=net_port)
     emu.__enter__()
     deadline = time.monotonic() + 5
     while emu.threadState == emu.THREAD.STARTING and time.monotonic() < deadline:
@@ -82,7 +112,7 @@ def start(scenario: str = "car", *, delay: float = 0.0, net_port: int | None = N
     emu.set_sorted_obd_msg()
     emu.delay = delay
     accept_frame_number(emu)
-    one_delay_per_request(emu)
+    one_answer_per_batch(emu)
     return emu
 
 
@@ -90,6 +120,8 @@ def stop(emu: Any) -> None:
     """Terminate quickly: mark the thread terminated, wake its blocking read, close the port."""
     emu.threadState = emu.THREAD.TERMINATED
     with suppress(OSError):
+        if emu.sock_conn is not None:  # the client connection: wakes the thread's recv, the client sees EOF
+            emu.sock_conn.shutdown(socket.SHUT_RDWR)
         if emu.net_port:
             with socket.create_connection(("127.0.0.1", emu.net_port), timeout=0.2) as poke:
                 poke.sendall(b"\r")
@@ -100,10 +132,16 @@ def stop(emu: Any) -> None:
     if emu.thread is not None:
         emu.thread.join(0.5)
     emu.terminate()
+    emu.sock_conn = None
+    if emu.sock_inet is not None:  # terminate() fails on shutdown() of the listening socket and leaks it
+        emu.sock_inet.close()
+        emu.sock_inet = None
 
 
 @contextmanager
-def running_emulator(scenario: str = "car", *, delay: float = 0.0, net_port: int | None = None) -> Iterator[Any]:
+def running_emulator(
+    scenario: str = "car", *, delay: float = 0.0, net_port: int | None = None
+) -> Iterator[Any]:
     """``with running_emulator() as emu: url(emu)`` — started and stopped around the block."""
     emu = start(scenario, delay=delay, net_port=net_port)
     try:

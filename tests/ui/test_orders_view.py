@@ -117,6 +117,46 @@ def test_f2_on_the_vehicle_card_takes_the_intake_and_opens_the_new_order(
     assert view.vehicle_card.orders_table.item(0, 0).text() == editor.order.number
 
 
+def test_f2_on_the_customer_card_takes_the_only_vehicle(qtbot: Any, view: CounterView, services: Services) -> None:
+    customer_id, vehicle_id = add_customer_with_vehicle(services)
+    view.open_customer(customer_id)
+    view.customer_card.new_order_button.click()
+    dialog = view.dialog
+    assert isinstance(dialog, NewOrderDialog) and dialog.vehicle_id == vehicle_id
+    dialog.save()
+    order = view.orders.editor.order
+    assert order is not None and (order.customer_id, order.vehicle_id) == (customer_id, vehicle_id)
+
+
+def test_an_appointment_today_brings_its_services_into_the_new_order(
+    qtbot: Any, view: CounterView, services: Services
+) -> None:
+    from app.services.appointment_types import AppointmentInput
+
+    customer_id, vehicle_id = add_customer_with_vehicle(services)
+    service = services.catalog.get_by_code("BR-0001")
+    mechanic = services.settings.mechanics()[0]
+    services.appointments.book(
+        AppointmentInput(
+            start=dt.datetime.combine(TODAY, dt.time(9, 0)),
+            bay_id=services.settings.bays()[0].id,
+            mechanic_id=mechanic.id,
+            customer_id=customer_id,
+            vehicle_id=vehicle_id,
+            service_ids=(service.id,),
+        ),
+        force=True,
+    )
+    view.open_vehicle(vehicle_id)
+    dialog = view.new_order()
+    assert dialog is not None and dialog.take_appointment.isVisibleTo(dialog)
+    assert "09:00" in dialog.take_appointment.text() and "Bremsbeläge" in dialog.take_appointment.text()
+    dialog.save()
+    order = view.orders.editor.order
+    assert order is not None and order.appointment_id is not None
+    assert [(line.text, line.mechanic_name) for line in order.lines] == [("Bremsbeläge vorne erneuern", mechanic.name)]
+
+
 def test_f2_without_a_vehicle_or_customer_on_screen_asks_to_search_first(view: CounterView) -> None:
     messages: list[str] = []
     view.ctx.bus.status_message_posted.connect(messages.append)

@@ -180,7 +180,7 @@ class VehicleCard(QWidget):
         self.orders_table.setToolTip(_("Doppelklick öffnet den Auftrag"))
         head = self.orders_table.horizontalHeader()
         head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        head.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        head.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.orders_table.doubleClicked.connect(lambda index: self._open_order(index.row()))
         self.orders_table.activated.connect(lambda index: self._open_order(index.row()))
         layout.addWidget(self.orders_title)

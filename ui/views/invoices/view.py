@@ -78,7 +78,7 @@ class InvoicesPage(QWidget):
         self.search.setObjectName("invoiceSearch")
         self.search.setPlaceholderText(_("Rechnungsnr., Kunde, Kennzeichen, Auftrag …"))
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(320)
+        self.search.setMinimumWidth(360)
         self.search.textChanged.connect(self._search_changed)
         top = QHBoxLayout()
         top.setSpacing(12)

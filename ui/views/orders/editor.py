@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
@@ -192,8 +191,7 @@ class OrderEditor(QWidget):
         right.setContentsMargins(0, 0, 0, 0)
         bottom = QHBoxLayout()
         bottom.setSpacing(14)
-        intake_box.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
-        bottom.addWidget(intake_box, 1, Qt.AlignmentFlag.AlignTop)
+        bottom.addWidget(intake_box, 1)
         bottom.addWidget(side, 0)
         return bottom
 

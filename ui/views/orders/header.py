@@ -21,17 +21,11 @@ SMALL_PLATE_CSS = (
 
 def allowed_actions(status: str) -> list[str]:
     """The status buttons to show: exactly the transitions the service allows from ``status``."""
-    actions = []
-    for action, _text, _tip, target in ORDER_ACTIONS:
-        if (status, target) not in TRANSITIONS:
-            continue
-        # "Starten" and "Wieder öffnen" lead to the same status; which one depends on where the order is.
-        if action == "start" and status == "completed":
-            continue
-        if action == "reopen" and status != "completed":
-            continue
-        actions.append(action)
-    return actions
+    return [
+        action
+        for action, _text, _tip, sources, target in ORDER_ACTIONS
+        if status in sources and (status, target) in TRANSITIONS
+    ]
 
 
 class OrderHeader(QWidget):
@@ -60,7 +54,7 @@ class OrderHeader(QWidget):
         top.addWidget(self.title)
         top.addWidget(self.chip)
         top.addStretch(1)
-        for action, text, tip, _target in ORDER_ACTIONS:
+        for action, text, tip, _sources, _target in ORDER_ACTIONS:
             button = QPushButton(_(text))
             button.setObjectName(f"action_{action}")
             button.setToolTip(_(tip))

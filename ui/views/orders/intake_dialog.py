@@ -70,7 +70,7 @@ class NewOrderDialog(EditorDialog):
         self.mileage = QLineEdit()
         self.fuel = QComboBox()
         for level in FUEL_LEVELS:
-            self.fuel.addItem(_(level) if level else "–", _(level) if level else "")
+            self.fuel.addItem(_(level) if level else "–", level)  # stored in German, shown translated
         self.damage = _text_box(_("z. B. Kratzer Stoßfänger hinten links"))
         self.wishes = _text_box(_("z. B. Inspektion, Geräusch beim Bremsen prüfen"))
         self.phone = QLineEdit()

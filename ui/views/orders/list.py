@@ -39,7 +39,6 @@ STATUS_FILTERS: dict[str, tuple[str, tuple[str, ...] | None]] = {
     "all": (N_("Alle"), None),
 }
 HEADERS = (  # the customer's wish says at a glance what the car is here for
-
     N_("Auftrag"),
     N_("Datum"),
     N_("Kennzeichen"),

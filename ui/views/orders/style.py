@@ -25,13 +25,33 @@ LINE_KINDS: dict[str, str] = {
     "discount": N_("Rabatt"),
 }
 
-# The order's status actions as the counter names them: action → (button text, tooltip, target status).
-ORDER_ACTIONS: tuple[tuple[str, str, str, str], ...] = (
-    ("open", N_("Annehmen"), N_("Auftragsannahme abgeschlossen, das Fahrzeug ist da"), "open"),
-    ("start", N_("Starten"), N_("Die Arbeit am Fahrzeug beginnt"), "in_progress"),
-    ("complete", N_("Fertigmelden"), N_("Alle Arbeiten erledigt – danach kann abgerechnet werden"), "completed"),
-    ("reopen", N_("Wieder öffnen"), N_("Noch etwas ändern oder ergänzen, bevor abgerechnet wird"), "in_progress"),
-    ("cancel", N_("Stornieren"), N_("Auftrag absagen – er bleibt zur Nachvollziehbarkeit erhalten"), "cancelled"),
+# The status buttons as the counter names them: (action, text, tooltip, the status the button is for,
+# target). A button shows only where the service's TRANSITIONS allow status → target; other transitions
+# (completed → invoiced, and back after a Storno) happen through invoicing, not by a button.
+ORDER_ACTIONS: tuple[tuple[str, str, str, frozenset[str], str], ...] = (
+    ("open", N_("Annehmen"), N_("Auftragsannahme abgeschlossen, das Fahrzeug ist da"), frozenset({"draft"}), "open"),
+    ("start", N_("Starten"), N_("Die Arbeit am Fahrzeug beginnt"), frozenset({"open"}), "in_progress"),
+    (
+        "complete",
+        N_("Fertigmelden"),
+        N_("Alle Arbeiten erledigt – danach kann abgerechnet werden"),
+        frozenset({"in_progress"}),
+        "completed",
+    ),
+    (
+        "reopen",
+        N_("Wieder öffnen"),
+        N_("Noch etwas ändern oder ergänzen, bevor abgerechnet wird"),
+        frozenset({"completed"}),
+        "in_progress",
+    ),
+    (
+        "cancel",
+        N_("Stornieren"),
+        N_("Auftrag absagen – er bleibt zur Nachvollziehbarkeit erhalten"),
+        frozenset({"draft", "open", "in_progress"}),
+        "cancelled",
+    ),
 )
 
 BANNER_RED = (
