@@ -99,7 +99,12 @@ def connect_time() -> Result:
     ours = statistics.median(_connect_remembered() for _ in range(3))
     baseline = _connect_python_obd_auto()
     return Result(
-        "obd connect, remembered protocol", ours, "s", baseline, "≤ 1.5 s (python-OBD auto-detect)", ours <= 1.5
+        "obd connect, remembered protocol",
+        ours,
+        "s",
+        baseline,
+        "≤ 1.5 s (python-OBD auto-detect)",
+        ours <= 1.5,
     )
 
 

@@ -1,4 +1,5 @@
-"""The totals block and the legal notes of an invoice, computed from the InvoiceDocument.
+"""The totals block and the legal notes of an invoice (and, through :class:`PricedDocument`, of a
+Kostenvoranschlag), computed from the document.
 
 The Altteilsteuer (UStAE 10.5 Abs. 3) travels in the document as two lines — the old-part value taxed at
 19 % (``ALTTEIL_VALUE``) and the same value set off, exempt (``ALTTEIL_SETOFF``) — so the XML tax
@@ -10,8 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
-from app.invoice_document import DocLine, InvoiceDocument, LineKind, TaxBreakdown, VatCategory
+from app.invoice_document import DocLine, InvoiceDocument, LineKind, Party, TaxBreakdown, VatCategory
 from app.pdf import text
 
 ALTTEIL_KINDS = frozenset({LineKind.ALTTEIL_VALUE, LineKind.ALTTEIL_SETOFF})
@@ -23,6 +25,32 @@ ALTTEIL_NOTE = (
     "Die Altteilsteuer ist die Umsatzsteuer auf den Wert des von Ihnen zurückgegebenen Altteils "
     "(Austauschteil, UStAE 10.5 Abs. 3)."
 )
+
+
+class PricedDocument(Protocol):
+    """What the line table, the totals and the tax notes read: an invoice or a KVA, both priced by the VAT
+    engine (``app.tax.compute``). Read-only properties, so frozen dataclasses match."""
+
+    @property
+    def seller(self) -> Party: ...
+    @property
+    def buyer(self) -> Party: ...
+    @property
+    def lines(self) -> tuple[DocLine, ...]: ...
+    @property
+    def taxes(self) -> tuple[TaxBreakdown, ...]: ...
+    @property
+    def gross_total(self) -> Decimal: ...
+    @property
+    def altteil_tax(self) -> Decimal: ...
+    @property
+    def reverse_charge(self) -> bool: ...
+    @property
+    def kleinunternehmer(self) -> bool: ...
+    @property
+    def small_invoice(self) -> bool: ...
+    @property
+    def currency(self) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -46,12 +74,12 @@ class RateSum:
     exemption_reason: str
 
 
-def printed_lines(doc: InvoiceDocument) -> list[DocLine]:
+def printed_lines(doc: PricedDocument) -> list[DocLine]:
     """The lines that appear in the table (all but the two Altteil bookkeeping lines)."""
     return [line for line in doc.lines if line.kind not in ALTTEIL_KINDS]
 
 
-def altteil_rate(doc: InvoiceDocument) -> Decimal:
+def altteil_rate(doc: PricedDocument) -> Decimal:
     """The rate of the Altteilsteuer (the rate of the old-part value line; 19 % if there is none)."""
     for line in doc.lines:
         if line.kind is LineKind.ALTTEIL_VALUE:
@@ -59,7 +87,7 @@ def altteil_rate(doc: InvoiceDocument) -> Decimal:
     return Decimal("19")
 
 
-def rate_sums(doc: InvoiceDocument) -> list[RateSum]:
+def rate_sums(doc: PricedDocument) -> list[RateSum]:
     """Net and VAT per rate and category without the Altteil lines; breakdowns that held only those
     lines (the exempt set-off) are left out."""
     result = []
@@ -81,8 +109,17 @@ def _reason(tb: TaxBreakdown) -> str:
 
 
 def total_lines(doc: InvoiceDocument) -> list[TotalLine]:
-    """The totals block: net and VAT per rate (or gross per rate for a Kleinbetragsrechnung), the
-    Altteilsteuer, the gross total, and what was prepaid and is still due."""
+    """The invoice's totals block: :func:`tax_total_lines`, then what was prepaid and is still due."""
+    lines = tax_total_lines(doc)
+    if doc.prepaid:
+        lines.append(TotalLine("bereits bezahlt", -doc.prepaid))
+        lines.append(TotalLine("Zahlbetrag", doc.amount_due, strong=True, rule_above=True))
+    return lines
+
+
+def tax_total_lines(doc: PricedDocument, gross_label: str = "Gesamtbetrag") -> list[TotalLine]:
+    """Net and VAT per rate (or gross per rate for a Kleinbetragsrechnung), the Altteilsteuer and the
+    gross total, labelled ``gross_label``."""
     sums = rate_sums(doc)
     lines: list[TotalLine] = []
     if doc.kleinunternehmer:
@@ -103,10 +140,7 @@ def total_lines(doc: InvoiceDocument) -> list[TotalLine]:
     if doc.altteil_tax:
         label = f"Altteilsteuer {text.percent(altteil_rate(doc))} (UStAE 10.5 Abs. 3)"
         lines.append(TotalLine(label, doc.altteil_tax))
-    lines.append(TotalLine("Gesamtbetrag", doc.gross_total, strong=True, rule_above=True))
-    if doc.prepaid:
-        lines.append(TotalLine("bereits bezahlt", -doc.prepaid))
-        lines.append(TotalLine("Zahlbetrag", doc.amount_due, strong=True, rule_above=True))
+    lines.append(TotalLine(gross_label, doc.gross_total, strong=True, rule_above=True))
     return lines
 
 
@@ -129,6 +163,15 @@ def notes(doc: InvoiceDocument) -> list[str]:
         if not any(f"Rechnung Nr. {number}" in note for note in doc.notes):
             result.append(f"Diese Stornorechnung hebt die Rechnung Nr. {number} vom {text.date(issued)} auf.")
     result += [note.strip() for note in doc.notes if note.strip()]
+    result += tax_notes(doc)
+    if doc.is_storno and doc.payment_terms.strip():
+        result.append(doc.payment_terms.strip())
+    return unique_notes(result)
+
+
+def tax_notes(doc: PricedDocument) -> list[str]:
+    """Reverse charge with both VAT ids, the § 19 exemption, other exemption reasons, the Altteilsteuer."""
+    result: list[str] = []
     if doc.reverse_charge:
         result.append(
             f"{RC_NOTE} (Reverse Charge): Die Umsatzsteuer schuldet der Leistungsempfänger "
@@ -142,9 +185,13 @@ def notes(doc: InvoiceDocument) -> list[str]:
     result += reasons
     if doc.altteil_tax:
         result.append(ALTTEIL_NOTE)
-    if doc.is_storno and doc.payment_terms.strip():
-        result.append(doc.payment_terms.strip())
-    unique = list(dict.fromkeys(result))
+    return result
+
+
+def unique_notes(entries: list[str]) -> list[str]:
+    """Each note once; a note contained in a longer one is left out (the engine's short reverse-charge
+    note inside the full one)."""
+    unique = list(dict.fromkeys(entries))
     return [note for note in unique if not any(note != other and note in other for other in unique)]
 
 

@@ -1,5 +1,6 @@
-"""Creating work orders inside a unit of work: number, intake checks, the intake mileage reading, orders
-from appointments; and the parsers for amounts the counter types (approved net, actual AW)."""
+"""Creating work orders inside a unit of work: number, intake checks (also when the intake is corrected
+later), the intake mileage reading, orders from appointments; and the parsers for amounts the counter
+types (approved net, actual AW)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from app.money import decimal_places, parse_decimal
 from app.services.order_lines import MAX_AW, Number, line_from_service
 from app.services.order_rows import add_line_in, customer_in, next_number, vehicle_in
 from app.services.work_order_types import Intake
-from app.vehicle_rules import check_mileage_sequence
+from app.vehicle_rules import check_mileage_sequence, validate_mileage
 
 MILEAGE_SOURCE: Final = "Auftrag"
 ORDER_PREFIX: Final = "A"
@@ -60,6 +61,35 @@ def _record_mileage(vehicle: Vehicle, km: int | str, day: dt.date) -> int:
     return value
 
 
+def write_intake_in(order: WorkOrder, vehicle: Vehicle | None, intake: Intake, day: dt.date) -> bool:
+    """Validate ``intake`` and write it onto ``order`` (a new one or one being corrected); returns whether
+    a mileage reading was added to the vehicle's history.
+
+    A mileage that differs from the order's goes into the history when it is higher than the vehicle's last
+    reading (equal: nothing to add); lower is refused at ``mileage_in``. An empty mileage keeps the one
+    recorded – readings are history and are not taken back here.
+    """
+    if len(intake.fuel_level.strip()) > MAX_FUEL_LEVEL:
+        raise ValidationError("Der Tankfüllstand ist zu lang (höchstens 10 Zeichen).", field="fuel_level")
+    phone = validation.phone(intake.approval_phone, field="approval_phone")
+    limit = _limit(intake.approval_limit_gross)
+    added = False
+    if intake.mileage_in is not None and str(intake.mileage_in).strip():
+        if vehicle is None:
+            raise ValidationError("Ohne Fahrzeug kann kein Kilometerstand erfasst werden.", field="mileage_in")
+        value = validate_mileage(intake.mileage_in, field="mileage_in")
+        if value != order.mileage_in:
+            readings = len(vehicle.mileages)
+            order.mileage_in = _record_mileage(vehicle, value, day)
+            added = len(vehicle.mileages) > readings
+    order.fuel_level = intake.fuel_level.strip()
+    order.damage_notes = intake.damage_notes.strip()
+    order.customer_wishes = intake.customer_wishes.strip()
+    order.approval_phone = phone
+    order.approval_limit_gross = limit
+    return added
+
+
 def create_order_in(
     session: Session,
     *,
@@ -72,30 +102,11 @@ def create_order_in(
     """A new draft order numbered A-<year>-nnnnn, with the intake validated and the mileage recorded."""
     customer_in(session, customer_id)
     vehicle = vehicle_in(session, vehicle_id) if vehicle_id is not None else None
-    if len(intake.fuel_level.strip()) > MAX_FUEL_LEVEL:
-        raise ValidationError("Der Tankfüllstand ist zu lang (höchstens 10 Zeichen).", field="fuel_level")
-    phone = validation.phone(intake.approval_phone, field="approval_phone")
-    limit = _limit(intake.approval_limit_gross)
     day = intake.date_of_service or today
-    mileage: int | None = None
-    if intake.mileage_in is not None and str(intake.mileage_in).strip():
-        if vehicle is None:
-            raise ValidationError("Ohne Fahrzeug kann kein Kilometerstand erfasst werden.", field="mileage_in")
-        mileage = _record_mileage(vehicle, intake.mileage_in, day)
-    order = WorkOrder(
-        number=next_number(session, WorkOrder.number, f"{ORDER_PREFIX}-{today.year}-", 5),
-        customer_id=customer_id,
-        vehicle_id=vehicle_id,
-        estimate_id=estimate_id,
-        status="draft",
-        date_of_service=day,
-        mileage_in=mileage,
-        fuel_level=intake.fuel_level.strip(),
-        damage_notes=intake.damage_notes.strip(),
-        customer_wishes=intake.customer_wishes.strip(),
-        approval_phone=phone,
-        approval_limit_gross=limit,
-    )
+    order = WorkOrder(customer_id=customer_id, vehicle_id=vehicle_id, estimate_id=estimate_id, status="draft")
+    order.date_of_service = day
+    write_intake_in(order, vehicle, intake, day)
+    order.number = next_number(session, WorkOrder.number, f"{ORDER_PREFIX}-{today.year}-", 5)
     session.add(order)
     session.flush()
     return order

@@ -26,10 +26,16 @@ from app.changes import Changes
 from app.db import Database
 from app.errors import InvalidTransition, NotFound, ValidationError
 from app.i18n import N_, _
-from app.models import Appointment, Mechanic, OrderApproval, OrderLine, Service, WorkOrder
+from app.models import Appointment, Mechanic, OrderApproval, OrderLine, Service, Vehicle, WorkOrder
 from app.services.order_lines import LineInput, Number, Totals, clean_line, line_from_service
 from app.services.order_rows import add_line_in, check_refs, renumber, reorder_lines, sorted_lines, write_line
-from app.services.work_order_intake import create_order_in, order_from_appointment_in, parse_amount, parse_aw
+from app.services.work_order_intake import (
+    create_order_in,
+    order_from_appointment_in,
+    parse_amount,
+    parse_aw,
+    write_intake_in,
+)
 from app.services.work_order_types import (
     APPROVAL_CHANNELS,
     STATUS_LABELS,
@@ -256,6 +262,21 @@ class WorkOrderService:
         with self._db.unit() as s:
             order = order_from_appointment_in(s, appointment_id, intake or Intake(), self.today)
             return self._result(s, order, vehicles=order.mileage_in is not None)
+
+    def update_intake(self, order_id: int, intake: Intake) -> OrderResult:
+        """Correct the intake data while the order is draft, open or in progress, checked as at creation.
+
+        A changed mileage is added to the vehicle's history only when it is higher than the last reading;
+        lower is refused at ``mileage_in`` (the history only grows here; a Tachotausch is recorded at the
+        vehicle). An empty mileage keeps the recorded one; ``date_of_service`` None keeps it.
+        """
+        with self._db.unit() as s:
+            order = self._editable(s, order_id)
+            vehicle = s.get(Vehicle, order.vehicle_id) if order.vehicle_id is not None else None
+            order.date_of_service = intake.date_of_service or order.date_of_service
+            added = write_intake_in(order, vehicle, intake, order.date_of_service or self.today)
+            s.flush()
+            return self._result(s, order, vehicles=added)
 
     # --- status ------------------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from __future__ import annotations
 from typing import Any
 
 from app.errors import WorkshopError
+from app.i18n import N_
 
 
 class ObdError(WorkshopError):
@@ -36,7 +37,7 @@ class AdapterNotFound(ObdError):
     """The adapter port does not exist or cannot be opened."""
 
     def __init__(self, url: str, detail: str = "") -> None:
-        super().__init__("Adapter nicht gefunden ({url}) – Anschluss und Kabel prüfen.", url=url)
+        super().__init__(N_("Adapter nicht gefunden ({url}) – Anschluss und Kabel prüfen."), url=url)
         self.url = url
         self.detail = detail
 
@@ -45,7 +46,7 @@ class LinkLost(ObdError):
     """The link to the adapter broke while it was open."""
 
     def __init__(
-        self, message_id: str = "Verbindung zum Adapter verloren – Stecker prüfen.", **params: Any
+        self, message_id: str = N_("Verbindung zum Adapter verloren – Stecker prüfen."), **params: Any
     ) -> None:
         super().__init__(message_id, **params)
 
@@ -54,7 +55,7 @@ class AdapterTimeout(LinkLost):
     """The adapter did not finish a reply (no ``>`` prompt) within the deadline."""
 
     def __init__(self, command: str = "") -> None:
-        super().__init__("Adapter antwortet nicht – Stecker und Zündung prüfen.")
+        super().__init__(N_("Adapter antwortet nicht – Stecker und Zündung prüfen."))
         self.command = command
 
 
@@ -69,7 +70,7 @@ class NotConnected(ObdError):
         detail: str,
         *,
         adapter: Any = None,
-        message_id: str = "Fahrzeug antwortet nicht ({detail}) – Zündung einschalten und erneut verbinden.",
+        message_id: str = N_("Fahrzeug antwortet nicht ({detail}) – Zündung einschalten und erneut verbinden."),
     ) -> None:
         super().__init__(message_id, detail=detail)
         self.detail = detail
@@ -80,5 +81,5 @@ class ProtocolError(ObdError):
     """The device does not behave like an ELM327 adapter."""
 
     def __init__(self, detail: str) -> None:
-        super().__init__("Unerwartete Antwort vom Adapter: {detail}", detail=detail)
+        super().__init__(N_("Unerwartete Antwort vom Adapter: {detail}"), detail=detail)
         self.detail = detail

@@ -50,6 +50,13 @@ def expect_ok(link: ElmLink, command: str, limit: Deadline) -> None:
         raise ProtocolError(f"{command} → {' / '.join(lines) or '—'}")
 
 
+def set_protocol(link: ElmLink, number: str, limit: Deadline) -> None:
+    """``ATTP n`` (not stored in the adapter); clones without ATTP get ``ATSP n``."""
+    if any(line.upper().endswith("OK") for line in at(link, f"ATTP{number}", limit)):
+        return
+    expect_ok(link, f"ATSP{number}", limit)
+
+
 def supports_count_digit(version: str) -> bool:
     """ELM327 ≥ 1.3 (and STN chips) accept the response-count digit (``010C1``)."""
     match = _VERSION.search(version)
@@ -94,7 +101,10 @@ def select_protocol(link: ElmLink, wanted: str | None, limit: Deadline, adapter:
     attempts.append(None)  # automatic search
     detail = ""
     for number in attempts:
-        expect_ok(link, f"ATTP{number}" if number else "ATSP0", limit)
+        if number:
+            set_protocol(link, number, limit)
+        else:
+            expect_ok(link, "ATSP0", limit)
         budget = KNOWN_PROTOCOL_BUDGET if number else limit.remaining()  # a search may take 10 s
         try:
             lines = link.exchange("0100", limit.within(budget))

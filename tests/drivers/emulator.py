@@ -117,20 +117,26 @@ def start(scenario: str = "car", *, delay: float = 0.0, net_port: int | None = N
 
 
 def stop(emu: Any) -> None:
-    """Terminate quickly: mark the thread terminated, wake its blocking read, close the port."""
+    """Terminate quickly: mark the thread terminated, wake its blocking read, close the port (idempotent)."""
+    if getattr(emu, "stopped", False):
+        return  # a second poke would reach whatever emulator listens on that port now
+    emu.stopped = True
     emu.threadState = emu.THREAD.TERMINATED
+    poke = None
     with suppress(OSError):
         if emu.sock_conn is not None:  # the client connection: wakes the thread's recv, the client sees EOF
             emu.sock_conn.shutdown(socket.SHUT_RDWR)
-        if emu.net_port:
-            with socket.create_connection(("127.0.0.1", emu.net_port), timeout=0.2) as poke:
-                poke.sendall(b"\r")
+        if emu.net_port:  # a thread waiting in accept(): kept open until it has echoed and ended
+            poke = socket.create_connection(("127.0.0.1", emu.net_port), timeout=0.2)
+            poke.sendall(b"\r")
         elif emu.slave_name:
             fd = os.open(emu.slave_name, os.O_WRONLY | os.O_NOCTTY | os.O_NONBLOCK)
             os.write(fd, b"\r")
             os.close(fd)
     if emu.thread is not None:
         emu.thread.join(0.5)
+    if poke is not None:
+        poke.close()
     emu.terminate()
     emu.sock_conn = None
     if emu.sock_inet is not None:  # terminate() fails on shutdown() of the listening socket and leaks it

@@ -182,3 +182,23 @@ def test_search_when_the_remembered_protocol_fails() -> None:
         assert info.protocol == "6" and info.auto_detected
         assert reader.read_vin().valid
         reader.close()
+
+
+def test_a_clone_without_attp_gets_atsp() -> None:
+    with emulator.running_emulator() as emu:
+        original = emu.handle_request
+        sent: list[str] = []
+
+        def clone(cmd: str, do_write: bool = False) -> Any:
+            sent.append(cmd)
+            if cmd.startswith("ATTP"):
+                emu.counters["cmd_try_proto"] = 6  # only spares the emulator's 1.5 s "SEARCHING…"
+                return None, cmd, "<writeln>?</writeln>"
+            return original(cmd, do_write)
+
+        emu.handle_request = clone
+        reader = ObdReader()
+        info = reader.connect(emulator.url(emu), protocol="6", deadline=5.0)
+        assert info.protocol == "6" and not info.auto_detected
+        assert ["ATTP6", "ATSP6", "0100"] == [c for c in sent if c in ("ATTP6", "ATSP6", "0100")]
+        reader.close()
