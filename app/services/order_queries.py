@@ -22,6 +22,7 @@ from app.models import Customer, Estimate, OrderLine, Vehicle, WorkOrder
 from app.services.catalog import fold
 from app.services.customers import display_name
 from app.services.work_order_types import STATUS_LABELS
+from app.services.work_orders import STATUSES
 
 __all__ = ["OrderRow", "order_rows"]
 
@@ -55,13 +56,9 @@ class OrderRow:
         return all(word in haystack for word in fold(search).split())
 
 
-def order_rows(
-    db: Database, *, status: str | Iterable[str] | None = None, search: str | None = None
-) -> list[OrderRow]:
+def order_rows(db: Database, *, status: str | Iterable[str] | None = None, search: str | None = None) -> list[OrderRow]:
     """Orders newest first, optionally of one status or several, and matching ``search`` (see
     :meth:`OrderRow.matches`)."""
-    from app.services.work_orders import STATUSES  # the status machine's module imports this one's neighbours
-
     statuses = None if status is None else ([status] if isinstance(status, str) else list(status))
     unknown = [value for value in statuses or () if value not in STATUSES]
     if unknown:

@@ -109,9 +109,9 @@ def test_f2_on_the_vehicle_card_takes_the_intake_and_opens_the_new_order(
     assert editor.order is not None and editor.order.status == "draft"
     assert editor.order.mileage_in == 85_100
     assert editor.header.chip.text() == "Entwurf"
-    assert editor.intake_values["mileage"].text() == "85.100 km"
-    assert editor.intake_values["wishes"].text() == "Bremsen quietschen"
-    assert editor.intake_values["limit"].text() == money("300")
+    assert editor.intake.mileage.text() == "85.100"
+    assert editor.intake.wishes.toPlainText() == "Bremsen quietschen"
+    assert editor.intake.limit.text() == "300"
     view.open_vehicle(vehicle_id)
     assert view.vehicle_card.orders_table.rowCount() == 1
     assert view.vehicle_card.orders_table.item(0, 0).text() == editor.order.number

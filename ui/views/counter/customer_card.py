@@ -43,6 +43,7 @@ class CustomerCard(QWidget):
     add_vehicle_requested = Signal(object)  # CustomerDTO
     vehicle_activated = Signal(int)  # vehicle id
     new_order_requested = Signal()
+    new_estimate_requested = Signal()
     load_failed = Signal()  # the customer is gone (e.g. restricted meanwhile)
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
@@ -77,6 +78,12 @@ class CustomerCard(QWidget):
         self.new_order_button.setObjectName("newOrderButton")
         self.new_order_button.setToolTip(_("Auftragsannahme für das markierte Fahrzeug dieses Kunden (F2)"))
         self.new_order_button.clicked.connect(self.new_order_requested)
+        self.new_estimate_button = QPushButton(_("Kostenvoranschlag"))
+        self.new_estimate_button.setObjectName("newEstimateButton")
+        self.new_estimate_button.setToolTip(
+            _("Neuer Kostenvoranschlag für das markierte Fahrzeug dieses Kunden (Strg+K)")
+        )
+        self.new_estimate_button.clicked.connect(self.new_estimate_requested)
         header = QHBoxLayout()
         titles = QVBoxLayout()
         titles.setSpacing(0)
@@ -84,6 +91,7 @@ class CustomerCard(QWidget):
         titles.addWidget(self.number)
         header.addLayout(titles, 1)
         header.addWidget(self.new_order_button, 0, Qt.AlignmentFlag.AlignTop)
+        header.addWidget(self.new_estimate_button, 0, Qt.AlignmentFlag.AlignTop)
         header.addWidget(self.edit_button, 0, Qt.AlignmentFlag.AlignTop)
         header.addWidget(self.add_vehicle_button, 0, Qt.AlignmentFlag.AlignTop)
         return header
@@ -265,7 +273,7 @@ class CustomerCard(QWidget):
         self.no_vehicles.setVisible(not vehicles)
 
     def order_vehicle_id(self) -> int | None:
-        """The vehicle a new order is for: the selected one, or the only one."""
+        """The vehicle a new order or KVA is for: the selected one, or the only one."""
         rows = self.table.selectionModel().selectedRows()
         if rows and 0 <= rows[0].row() < len(self.vehicles):
             return self.vehicles[rows[0].row()].id

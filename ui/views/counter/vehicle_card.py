@@ -56,7 +56,8 @@ def history_time(entry: HistoryEntry) -> str:
 
 
 class VehicleCard(QWidget):
-    """Shows one vehicle; buttons for "km erfassen", "HU eingetragen" and "Bearbeiten"."""
+    """Shows one vehicle; buttons for "Neuer Auftrag", "Kostenvoranschlag", "km erfassen", "HU eingetragen"
+    and "Bearbeiten"."""
 
     edit_requested = Signal(object)  # VehicleDTO
     mileage_requested = Signal(object)  # VehicleDTO
@@ -64,6 +65,7 @@ class VehicleCard(QWidget):
     owner_activated = Signal(int)  # customer id
     order_activated = Signal(int)  # work order id
     new_order_requested = Signal()
+    new_estimate_requested = Signal()
     load_failed = Signal()
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
@@ -107,6 +109,10 @@ class VehicleCard(QWidget):
         self.new_order_button.setObjectName("newOrderButton")
         self.new_order_button.setToolTip(_("Auftragsannahme für dieses Fahrzeug (F2)"))
         self.new_order_button.clicked.connect(self.new_order_requested)
+        self.new_estimate_button = QPushButton(_("Kostenvoranschlag"))
+        self.new_estimate_button.setObjectName("newEstimateButton")
+        self.new_estimate_button.setToolTip(_("Neuer Kostenvoranschlag für dieses Fahrzeug (Strg+K)"))
+        self.new_estimate_button.clicked.connect(self.new_estimate_requested)
 
         titles = QVBoxLayout()
         titles.setSpacing(2)
@@ -121,6 +127,7 @@ class VehicleCard(QWidget):
         header.addWidget(self.plate, 0, Qt.AlignmentFlag.AlignTop)
         header.addLayout(titles, 1)
         header.addWidget(self.new_order_button, 0, Qt.AlignmentFlag.AlignTop)
+        header.addWidget(self.new_estimate_button, 0, Qt.AlignmentFlag.AlignTop)
         header.addWidget(self.edit_button, 0, Qt.AlignmentFlag.AlignTop)
         return header
 

@@ -1,5 +1,6 @@
 """The "Theke" tab in three modes (Alt+1/2/3): "Kunden & Fahrzeuge" – search and today's appointments on the
-left, the open customer or vehicle on the right –, "Aufträge" (list and order editor) and "Rechnungen"."""
+left, the open customer or vehicle on the right –, "Aufträge" (orders and Kostenvoranschläge, lists and
+editors) and "Rechnungen". F2 starts an order, Ctrl+K a KVA for the vehicle or customer on screen."""
 
 from __future__ import annotations
 
@@ -111,11 +112,14 @@ class CounterView(QWidget):
         self.vehicle_card.order_activated.connect(self.open_order)
         self.vehicle_card.new_order_requested.connect(self.new_order)
         self.customer_card.new_order_requested.connect(self.new_order)
+        self.vehicle_card.new_estimate_requested.connect(self.new_estimate)
+        self.customer_card.new_estimate_requested.connect(self.new_estimate)
         self.orders.customer_requested.connect(self.open_customer)
         self.orders.vehicle_requested.connect(self.open_vehicle)
         self.orders.new_requested.connect(self.new_order)
-        edit = QShortcut(QKeySequence("F4"), self, self.edit_current)
-        edit.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.orders.new_estimate_requested.connect(self.new_estimate)
+        for keys, slot in (("F4", self.edit_current), ("Ctrl+K", self.new_estimate)):
+            QShortcut(QKeySequence(keys), self, slot).setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         ctx.bus.operation_did_execute.connect(self._on_changes)
         self.setFocusProxy(self.search)
         self.reload_today()
@@ -163,6 +167,53 @@ class CounterView(QWidget):
         dialog.saved.connect(lambda created: self.open_order(created.id))
         self._open_dialog(dialog)
         return dialog
+
+    def open_estimate(self, estimate_id: int) -> None:
+        """Show a Kostenvoranschlag in the KVA editor."""
+        self.set_mode(self.MODE_ORDERS)
+        self.orders.open_estimate(estimate_id)
+
+    def _party_on_screen(self) -> tuple[int | None, int | None]:
+        """(customer id, vehicle id) of the card, order or KVA on screen; a vehicle's owner is its customer."""
+        if self.modes.currentIndex() == self.MODE_ORDERS:
+            shown = self.orders.stack.currentIndex()
+            document = (
+                self.orders.editor.order
+                if shown == OrdersPage.PAGE_EDITOR
+                else self.orders.estimate_editor.estimate
+                if shown == OrdersPage.PAGE_ESTIMATE
+                else None
+            )
+            return (document.customer_id, document.vehicle_id) if document is not None else (None, None)
+        if self.modes.currentIndex() != self.MODE_PEOPLE:
+            return None, None
+        page = self.pages.currentIndex()
+        vehicle, customer = self.vehicle_card.vehicle, self.customer_card.customer
+        if page == self.PAGE_VEHICLE and vehicle is not None:
+            return vehicle.data.customer_id, vehicle.id
+        if page == self.PAGE_CUSTOMER and customer is not None:
+            return customer.id, self.customer_card.order_vehicle_id()
+        return None, None
+
+    def new_estimate(self) -> None:
+        """Ctrl+K: a new draft KVA for the vehicle (its owner), customer, order or KVA on screen; its editor opens."""
+        customer_id, vehicle_id = self._party_on_screen()
+        if customer_id is None:
+            self.ctx.bus.status_message_posted.emit(
+                _("Das Fahrzeug hat keinen Halter – bitte zuerst einen Kunden zuordnen (Fahrzeug bearbeiten).")
+                if vehicle_id is not None
+                else _("Für einen Kostenvoranschlag zuerst Fahrzeug oder Kunde suchen (Strg+F), dann Strg+K.")
+            )
+            if vehicle_id is None:
+                self.focus_search()
+            return
+        estimates = self.ctx.services.estimates
+        self.ctx.mutate(
+            lambda: estimates.create(customer_id, vehicle_id),
+            lambda result: self.open_estimate(result[0].id),
+            parent=self,
+            initiator=self,
+        )
 
     def new_customer(self) -> CustomerEditor:
         """Open the dialog for a new customer; on save the customer card opens."""

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 from app import formatting
 from app.i18n import N_, _
-from app.invoice_document import InvoiceDocument
+from app.invoice_document import DocLine, InvoiceDocument
 from app.services.customers import CustomerDTO
 from app.services.order_lines import LineDTO
 from app.services.settings import WorkshopSettings
@@ -40,7 +40,7 @@ def _money(value: Decimal | None) -> str:
     return "" if value is None else formatting.money(value)
 
 
-def _table(head: Iterable[tuple[str, bool]], rows: Iterable[Iterable[str]]) -> str:
+def table_html(head: Iterable[tuple[str, bool]], rows: Iterable[Iterable[str]]) -> str:
     """A lines table; ``head`` is (title, right-aligned)."""
     heads = list(head)
     html = ['<table class="lines" width="100%" cellspacing="0"><tr>']
@@ -55,7 +55,8 @@ def _table(head: Iterable[tuple[str, bool]], rows: Iterable[Iterable[str]]) -> s
     return "".join(html)
 
 
-def _totals(rows: Iterable[tuple[str, str, bool]]) -> str:
+def totals_html(rows: Iterable[tuple[str, str, bool]]) -> str:
+    """The totals block at the right: (label, amount text, strong) per row."""
     html = ['<table width="100%" cellspacing="0"><tr><td width="45%"></td><td><table width="100%" cellspacing="2">']
     for label, value, strong in rows:
         style = ' style="font-weight:700; font-size:12pt; border-top:1px solid #263238"' if strong else ""
@@ -64,9 +65,10 @@ def _totals(rows: Iterable[tuple[str, str, bool]]) -> str:
     return "".join(html)
 
 
-def _page(
+def page_html(
     accent: str, seller: str, seller_line: str, address: list[str], info: list[tuple[str, str]], body: str
 ) -> str:
+    """A letter-like page: the seller on top, the address left, the information block right, then ``body``."""
     info_rows = "".join(
         f'<tr><td class="muted">{esc(label)}</td><td>&nbsp;&nbsp;{esc(value)}</td></tr>'
         for label, value in info
@@ -122,7 +124,7 @@ def draft_html(order: WorkOrderDTO, workshop: WorkshopSettings, customer: Custom
         for line in order.lines
         if not line.proposed
     ]
-    table = _table(
+    table = table_html(
         [
             (_("Pos."), False),
             (_("Art.-Nr."), False),
@@ -142,10 +144,38 @@ def draft_html(order: WorkOrderDTO, workshop: WorkshopSettings, customer: Custom
     body = (
         f"<h2>{esc(_('Rechnungsentwurf'))}</h2>"
         f'<p class="draft">{esc(_("ENTWURF – noch nicht festgeschrieben, keine Rechnungsnummer."))}</p>'
-        f"{table}<br/>{_totals(total_rows)}"
+        f"{table}<br/>{totals_html(total_rows)}"
         f'<p class="muted">{esc(_(FINALIZE_NOTE))}</p>'
     )
-    return _page(workshop.accent_color or "#1f4e79", workshop.name, seller_line, address, info, body)
+    return page_html(workshop.accent_color or "#1f4e79", workshop.name, seller_line, address, info, body)
+
+
+def doc_lines_html(lines: Iterable[DocLine]) -> str:
+    """The printed lines of an issued document (invoice or KVA) as an HTML table."""
+    rows = [
+        (
+            str(line.position),
+            esc(line.part_no),
+            esc(line.text),
+            esc(f"{amount(line.quantity, 3)} {line.unit_label}".strip()),
+            esc(_money(line.unit_price_net)),
+            esc(percent(line.vat_rate)),
+            esc(_money(line.net)),
+        )
+        for line in lines
+    ]
+    return table_html(
+        [
+            (_("Pos."), False),
+            (_("Art.-Nr."), False),
+            (_("Bezeichnung"), False),
+            (_("Menge"), True),
+            (_("Einzelpreis"), True),
+            (_("USt"), True),
+            (_("Gesamt netto"), True),
+        ],
+        rows,
+    )
 
 
 def document_html(doc: InvoiceDocument, accent: str = "#1f4e79") -> str:
@@ -166,36 +196,13 @@ def document_html(doc: InvoiceDocument, accent: str = "#1f4e79") -> str:
         (_("Fahrzeug"), vehicle.make_model),
         (_("Kilometerstand"), _("{km} km").format(km=formatting.number(vehicle.mileage, 0)) if vehicle.mileage else ""),
     ]
-    rows = [
-        (
-            str(line.position),
-            esc(line.part_no),
-            esc(line.text),
-            esc(f"{amount(line.quantity, 3)} {line.unit_label}".strip()),
-            esc(_money(line.unit_price_net)),
-            esc(percent(line.vat_rate)),
-            esc(_money(line.net)),
-        )
-        for line in printed_lines(doc)
-    ]
-    table = _table(
-        [
-            (_("Pos."), False),
-            (_("Art.-Nr."), False),
-            (_("Bezeichnung"), False),
-            (_("Menge"), True),
-            (_("Einzelpreis"), True),
-            (_("USt"), True),
-            (_("Gesamt netto"), True),
-        ],
-        rows,
-    )
+    table = doc_lines_html(printed_lines(doc))
     totals = [(t.label, _money(t.amount), t.strong) for t in total_lines(doc)]
     title = _("Stornorechnung Nr. {number}") if doc.is_storno else _("Rechnung Nr. {number}")
     texts = [*notes(doc), payment_text(doc)]
-    body = f"<h2>{esc(title.format(number=doc.number))}</h2>{table}<br/>{_totals(totals)}" + "".join(
+    body = f"<h2>{esc(title.format(number=doc.number))}</h2>{table}<br/>{totals_html(totals)}" + "".join(
         f"<p>{esc(text)}</p>" for text in texts if text
     )
-    return _page(
+    return page_html(
         accent, seller.name, seller_line, [buyer.name, buyer.street, f"{buyer.postcode} {buyer.city}"], info, body
     )

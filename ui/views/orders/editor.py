@@ -1,5 +1,6 @@
 """The order editor at the counter: header with status buttons, KVA banner, the line table with the
-catalogue search and the line buttons, the intake data, live totals and "Rechnung erstellen".
+catalogue search and the line buttons (shared with the KVA editor), the editable intake data, live totals
+and "Rechnung erstellen".
 
 Every change goes to the work order service in the background; the order it returns (lines, totals,
 overrun) is shown again, so the totals on screen are always the service's. Domain errors appear in
@@ -13,52 +14,27 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
-from PySide6.QtWidgets import (
-    QDialog,
-    QGridLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QDialog, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from app import formatting
-from app.errors import WorkshopError
-from app.i18n import N_, _
+from app.errors import ValidationError, WorkshopError
+from app.i18n import _
 from app.services.catalog import ServiceDTO
 from app.services.order_lines import LineDTO
 from app.services.settings import MechanicDTO
-from app.services.work_orders import EDITABLE, WorkOrderDTO
+from app.services.work_orders import EDITABLE, Intake, WorkOrderDTO
 from ui.context import UiContext
 from ui.errors import show_error
 from ui.views.counter.editor_base import ERROR_COLOUR
-from ui.views.counter.style import SECONDARY_TEXT, km
+from ui.views.counter.style import SECONDARY_TEXT
 from ui.views.orders.approval_dialog import ApprovalDialog
-from ui.views.orders.catalog_search import ServiceSearch
 from ui.views.orders.dialogs import confirm, open_dialog
 from ui.views.orders.header import OrderHeader, OverrunBanner
+from ui.views.orders.intake_panel import IntakePanel
 from ui.views.orders.line_dialog import LineDialog
-from ui.views.orders.lines_table import OrderLinesTable
+from ui.views.orders.line_editing import LinesSection, order_target
 from ui.views.orders.style import HINT_AMBER, PRIMARY_BUTTON, money
 from ui.views.orders.totals_panel import TotalsPanel
-
-LINE_BUTTONS = (
-    ("labour", N_("Ar&beit"), N_("Freie Arbeitsposition in AW (Alt+B)")),
-    ("part", N_("&Teil"), N_("Ersatzteil mit Menge und Preis (Alt+T)")),
-    ("exchange_part", N_("&Austauschteil"), N_("Austauschteil – das Altteil geht zurück, Altteilsteuer (Alt+A)")),
-    ("fee", N_("&Gebühr"), N_("Gebühr, z. B. Entsorgung oder HU-Vorstellung (Alt+G)")),
-    ("discount", N_("&Rabatt"), N_("Rabatt in Prozent oder Euro auf die Positionen davor (Alt+R)")),
-)
-INTAKE_ROWS = (  # first four in the left column, the free texts on the right
-    ("mileage", N_("km-Stand")),
-    ("fuel", N_("Tank")),
-    ("phone", N_("Rückruf")),
-    ("limit", N_("Anrufen ab")),
-    ("wishes", N_("Kundenwunsch")),
-    ("damage", N_("Schäden")),
-)
 
 
 class OrderEditor(QWidget):
@@ -67,6 +43,7 @@ class OrderEditor(QWidget):
     back_requested = Signal()
     customer_requested = Signal(int)
     vehicle_requested = Signal(int)
+    estimate_requested = Signal(int)
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -78,6 +55,7 @@ class OrderEditor(QWidget):
         self.header.back_requested.connect(self.back_requested)
         self.header.customer_requested.connect(self.customer_requested)
         self.header.vehicle_requested.connect(self.vehicle_requested)
+        self.header.estimate_requested.connect(self.estimate_requested)
         self.header.action_requested.connect(self.run_action)
         self.banner = OverrunBanner()
         self.banner.approval_requested.connect(self.record_approval)
@@ -98,74 +76,34 @@ class OrderEditor(QWidget):
         layout.addWidget(self.banner)
         layout.addWidget(self.limit_hint)
         layout.addWidget(self.error)
-        layout.addLayout(self._build_lines(), 1)
+        layout.addWidget(self._build_lines(), 1)
         layout.addLayout(self._build_bottom(), 0)
         QShortcut(QKeySequence("Ctrl+L"), self, self.search.setFocus).setContext(
             Qt.ShortcutContext.WidgetWithChildrenShortcut
         )
 
-    def _build_lines(self) -> QVBoxLayout:
-        self.search = ServiceSearch(self.ctx, self)
-        self.search.service_chosen.connect(self.add_service)
-        self.line_buttons: dict[str, QPushButton] = {}
-        toolbar = QHBoxLayout()
-        toolbar.setSpacing(6)
-        toolbar.addWidget(self.search, 1)
-        for kind, text, tip in LINE_BUTTONS:
-            button = QPushButton(_(text))
-            button.setObjectName(f"add_{kind}")
-            button.setToolTip(_(tip))
-            button.clicked.connect(lambda _checked=False, k=kind: self.open_line_dialog(k))
-            self.line_buttons[kind] = button
-            toolbar.addWidget(button)
-        self.table = OrderLinesTable()
-        self.table.line_activated.connect(self.edit_line)
+    def _build_lines(self) -> LinesSection:
+        self.lines = LinesSection(self.ctx, self, work_columns=True)
+        self.lines.service_chosen.connect(self.add_service)
+        self.lines.kind_requested.connect(self.open_line_dialog)
+        self.lines.line_activated.connect(self.edit_line)
+        self.lines.remove_requested.connect(self.remove_line)
+        self.lines.selection_changed.connect(self._selection_changed)
+        # The parts the editor's callers and tests use by name.
+        self.search, self.table, self.line_buttons = self.lines.search, self.lines.table, self.lines.line_buttons
+        self.remove_button, self.empty = self.lines.remove_button, self.lines.empty
         self.table.mechanic_changed.connect(self.assign_mechanic)
         self.table.actual_aw_entered.connect(self.record_actual_aw)
-        self.table.itemSelectionChanged.connect(self._selection_changed)
         self.confirm_button = QPushButton(_("Vorschlag übernehmen"))
         self.confirm_button.setToolTip(_("Der Kunde ist mit der vorgeschlagenen Position einverstanden"))
         self.confirm_button.clicked.connect(self.confirm_line)
-        self.remove_button = QPushButton(_("Position entfernen"))
-        self.remove_button.setToolTip(_("Markierte Position entfernen (Entf)"))
-        self.remove_button.clicked.connect(self.remove_line)
-        QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.table, self.remove_line).setContext(
-            Qt.ShortcutContext.WidgetShortcut
-        )
-        self.empty = QLabel(_("Noch keine Positionen – Leistung suchen (Strg+L) oder Teil hinzufügen."))
-        self.empty.setStyleSheet(f"color: {SECONDARY_TEXT}; padding: 6px;")
-        below = QHBoxLayout()
-        below.addWidget(self.empty)
-        below.addStretch(1)
-        below.addWidget(self.confirm_button)
-        below.addWidget(self.remove_button)
-        column = QVBoxLayout()
-        column.setSpacing(8)
-        column.addLayout(toolbar)
-        column.addWidget(self.table, 1)
-        column.addLayout(below)
-        return column
+        self.lines.add_button(self.confirm_button)
+        return self.lines
 
     def _build_bottom(self) -> QHBoxLayout:
         """Intake data at the bottom left, totals and "Rechnung erstellen" at the bottom right (as on paper)."""
-        intake_box = QGroupBox(_("Annahme"))
-        grid = QGridLayout(intake_box)
-        grid.setHorizontalSpacing(12)
-        grid.setVerticalSpacing(4)
-        grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(3, 2)
-        self.intake_values: dict[str, QLabel] = {}
-        for index, (key, label) in enumerate(INTAKE_ROWS):
-            title = QLabel(_(label))
-            title.setStyleSheet(f"color: {SECONDARY_TEXT};")
-            value = QLabel("")
-            value.setWordWrap(True)
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.intake_values[key] = value
-            row, column = (index % 4, 0) if index < 4 else (index - 4, 2)
-            grid.addWidget(title, row, column, Qt.AlignmentFlag.AlignTop)
-            grid.addWidget(value, row, column + 1, Qt.AlignmentFlag.AlignTop)
-        grid.setRowStretch(4, 1)
+        self.intake = IntakePanel()
+        self.intake.save_requested.connect(self.save_intake)
         self.totals = TotalsPanel()
         self.invoice_button = QPushButton(_("Rechnung erstellen …"))
         self.invoice_button.setObjectName("invoiceButton")
@@ -191,7 +129,7 @@ class OrderEditor(QWidget):
         right.setContentsMargins(0, 0, 0, 0)
         bottom = QHBoxLayout()
         bottom.setSpacing(14)
-        bottom.addWidget(intake_box, 1)
+        bottom.addWidget(self.intake, 1)
         bottom.addWidget(side, 0)
         return bottom
 
@@ -228,13 +166,8 @@ class OrderEditor(QWidget):
         editable = order.status in EDITABLE
         self.header.set_order(order)
         self.banner.set_order(order)
-        self.table.set_lines(order.lines, editable=editable)
-        self.empty.setVisible(not order.lines)
-        self.search.setEnabled(editable)
-        for button in self.line_buttons.values():
-            button.setEnabled(editable)
-        self._selection_changed()
-        self._show_intake(order)
+        self.lines.set_lines(order.lines, editable=editable)
+        self.intake.set_order(order)
         self.totals.set_totals(order.totals)
         limit = order.approval_limit_gross
         over_limit = limit is not None and order.totals.gross > limit and order.status in EDITABLE
@@ -246,18 +179,6 @@ class OrderEditor(QWidget):
             )
         self.limit_hint.setVisible(over_limit)
         self._update_invoice_button(order)
-
-    def _show_intake(self, order: WorkOrderDTO) -> None:
-        values = {
-            "mileage": km(order.mileage_in),
-            "fuel": order.fuel_level,
-            "damage": order.damage_notes,
-            "wishes": order.customer_wishes,
-            "phone": order.approval_phone,
-            "limit": money(order.approval_limit_gross),
-        }
-        for key, label in self.intake_values.items():
-            label.setText(values[key] or "–")
 
     def _update_invoice_button(self, order: WorkOrderDTO) -> None:
         ready = order.status == "completed" and not order.overrun.blocked
@@ -278,7 +199,6 @@ class OrderEditor(QWidget):
     def _selection_changed(self) -> None:
         line = self.table.current_line()
         editable = self.order is not None and self.order.status in EDITABLE
-        self.remove_button.setEnabled(editable and line is not None)
         self.confirm_button.setVisible(editable and line is not None and line.proposed)
 
     # --- mutations ---------------------------------------------------------------------------------------
@@ -328,14 +248,14 @@ class OrderEditor(QWidget):
     def add_service(self, service: ServiceDTO) -> None:
         """Append a catalogue service (AW or fixed price from the catalogue)."""
         if self.order is not None:
-            orders, order_id, service_id = self.ctx.services.work_orders, self.order.id, service.id
-            self._run(lambda: orders.add_service(order_id, service_id))
+            target, service_id = order_target(self.ctx.services, self.order.id), service.id
+            self._run(lambda: target.add_service(service_id))
 
     def open_line_dialog(self, kind: str) -> LineDialog | None:
         """Teil, Austauschteil, Gebühr, Rabatt or Arbeit: the small line dialog."""
         if self.order is None or self.order.status not in EDITABLE:
             return None
-        dialog = LineDialog(self.ctx, self.order.id, kind, parent=self)
+        dialog = LineDialog(self.ctx, order_target(self.ctx.services, self.order.id), kind, parent=self)
         dialog.saved.connect(self.set_order)
         return open_dialog(self, dialog)
 
@@ -343,13 +263,13 @@ class OrderEditor(QWidget):
         """Double-click or Enter on a line: change it in the line dialog."""
         if self.order is None or self.order.status not in EDITABLE:
             return None
-        dialog = LineDialog(self.ctx, self.order.id, line.kind, line, parent=self)
+        dialog = LineDialog(self.ctx, order_target(self.ctx.services, self.order.id), line.kind, line, parent=self)
         dialog.saved.connect(self.set_order)
         return open_dialog(self, dialog)
 
-    def remove_line(self) -> None:
-        """Remove the selected line (Entf)."""
-        line = self.table.current_line()
+    def remove_line(self, line: LineDTO | None = None) -> None:
+        """Remove ``line`` or the selected line (Entf)."""
+        line = line or self.table.current_line()
         if line is not None and self.remove_button.isEnabled():
             orders, line_id = self.ctx.services.work_orders, line.id
             self._run(lambda: orders.remove_line(line_id))
@@ -370,6 +290,29 @@ class OrderEditor(QWidget):
         """The AW ist cell was typed ("" clears it)."""
         orders = self.ctx.services.work_orders
         self._run(lambda: orders.record_actual_aw(line_id, text or None))
+
+    def save_intake(self, intake: Intake) -> None:
+        """ "Speichern" in the intake panel: the service checks like at creation; errors under the fields."""
+        if self.order is None:
+            return
+        orders, order_id = self.ctx.services.work_orders, self.order.id
+        self.error.hide()
+        self.ctx.mutate(
+            lambda: orders.update_intake(order_id, intake),
+            self._intake_saved,
+            parent=self,
+            initiator=self,
+            on_error=self._intake_failed,
+        )
+
+    def _intake_saved(self, result: Any) -> None:
+        self.set_order(result[0])
+        self.intake.saved(result[0])  # last: it says "Gespeichert."
+
+    def _intake_failed(self, exc: BaseException) -> None:
+        if isinstance(exc, ValidationError) and self.intake.show_error(exc.field or "", exc.message):
+            return
+        self._failed(exc)
 
     def record_approval(self) -> ApprovalDialog | None:
         """ "Zustimmung erfassen": channel and note; time and user are set by the app."""

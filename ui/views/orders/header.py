@@ -35,6 +35,7 @@ class OrderHeader(QWidget):
     action_requested = Signal(str)
     customer_requested = Signal(int)
     vehicle_requested = Signal(int)
+    estimate_requested = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -105,7 +106,8 @@ class OrderHeader(QWidget):
                 if estimate is not None
                 else _("KVA {number}").format(number=order.estimate_number)
             )
-            parts.append(html_escape(kva) + (" " + _("(verbindlich)") if order.overrun.binding else ""))
+            link = f'<a href="estimate:{order.estimate_id}" style="color:#1565c0">{html_escape(kva)}</a>'
+            parts.append(link + (" " + _("(verbindlich)") if order.overrun.binding else ""))
         self.details.setText(
             f'<span style="font-size:12pt">{parts[0]}</span>'
             f'<span style="color:{SECONDARY_TEXT}"> · {" · ".join(parts[1:])}</span>'
@@ -117,6 +119,8 @@ class OrderHeader(QWidget):
         kind, _sep, ident = link.partition(":")
         if kind == "customer" and ident.isdigit():
             self.customer_requested.emit(int(ident))
+        elif kind == "estimate" and ident.isdigit():
+            self.estimate_requested.emit(int(ident))
 
     def _emit_vehicle(self) -> None:
         if self._order is not None and self._order.vehicle_id is not None:

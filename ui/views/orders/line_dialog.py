@@ -1,7 +1,8 @@
-"""The small dialog for one order line: a part, an Austauschteil, a fee, a discount or free labour.
+"""The small dialog for one line of a work order or a KVA: a part, an Austauschteil, a fee, a discount or
+free labour.
 
-It only collects text; the work order service validates and answers with a German message that
-appears under the field it concerns ("Position 3: „abc“ ist keine Zahl." under Einzelpreis).
+It only collects text; the service of the document (``LineTarget``) validates and answers with a German
+message that appears under the field it concerns ("Position 3: „abc“ ist keine Zahl." under Einzelpreis).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from app.services.order_lines import UNITS, VAT_RATES, LineDTO, LineInput
 from app.services.settings import MechanicDTO
 from ui.context import UiContext
 from ui.views.counter.editor_base import EditorDialog
+from ui.views.orders.line_editing import LineTarget
 from ui.views.orders.style import kind_label, percent
 
 _FIELD = re.compile(r"^lines\[\d+\]\.")
@@ -33,12 +35,12 @@ def _number(value: Decimal | None, digits: int = 3) -> str:
 
 
 class LineDialog(EditorDialog):
-    """Add (``line`` None) or change one line of work order ``order_id``; ``saved`` carries the order."""
+    """Add (``line`` None) or change one line of ``target``; ``saved`` carries the document as stored."""
 
     def __init__(
         self,
         ctx: UiContext,
-        order_id: int,
+        target: LineTarget,
         kind: str,
         line: LineDTO | None = None,
         parent: QWidget | None = None,
@@ -46,7 +48,7 @@ class LineDialog(EditorDialog):
         title = _("{kind} hinzufügen") if line is None else _("{kind} ändern (Position {position})")
         super().__init__(ctx, title.format(kind=kind_label(kind), position=line.position if line else ""), parent)
         self.setMinimumWidth(520)
-        self.order_id, self.kind, self.line = order_id, kind, line
+        self.target, self.kind, self.line = target, kind, line
         self.text = QLineEdit()
         self.part_no = QLineEdit()
         self.quantity = QLineEdit("1")
@@ -81,8 +83,9 @@ class LineDialog(EditorDialog):
             self.form.add("part_no", _("Art.-Nr."), self.part_no)
         if kind == "labour":
             self.form.add("aw", _("AW"), self.aw)
-            self.form.add("mechanic_id", _("Monteur"), self.mechanic)
-            self._load_mechanics()
+            if self.target.with_mechanics:
+                self.form.add("mechanic_id", _("Monteur"), self.mechanic)
+                self._load_mechanics()
         elif kind == "discount":
             self.form.add("discount_percent", _("Rabatt"), self.discount_value)
             self.form.addRow("", self.discount_mode)
@@ -132,7 +135,7 @@ class LineDialog(EditorDialog):
                 aw=self.aw.text(),
                 vat_rate=vat,
                 service_id=base.service_id,
-                mechanic_id=self.mechanic.currentData(),
+                mechanic_id=self.mechanic.currentData() if self.target.with_mechanics else base.mechanic_id,
                 proposed=base.proposed,
             )
         if self.kind == "discount":
@@ -162,13 +165,12 @@ class LineDialog(EditorDialog):
     def save(self) -> None:
         """Add or update the line in the background; errors come back under their fields."""
         self.clear_problems()
-        orders, line = self.ctx.services.work_orders, self.line_input()
+        target, line = self.target, self.line_input()
         if self.line is None:
-            order_id = self.order_id
-            self.store(lambda: orders.add_line(order_id, line))
+            self.store(lambda: target.add_line(line))
         else:
             line_id = self.line.id
-            self.store(lambda: orders.update_line(line_id, line))
+            self.store(lambda: target.update_line(line_id, line))
 
     def field_for(self, exc: WorkshopError) -> str | None:
         """Map the service's ``lines[n].field`` to this form's rows (discount amount → the discount row)."""

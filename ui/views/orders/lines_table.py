@@ -1,6 +1,6 @@
-"""The order's line table: Pos, Art, Bezeichnung, Art.-Nr., Menge/AW, Einheit, Einzelpreis, USt, Gesamt,
-Monteur, AW ist. Monteur and AW ist are edited in place on labour lines (the mechanic's everyday
-entries); double-click or Enter on any other cell opens the line dialog.
+"""The line table of a work order or a KVA: Pos, Art, Bezeichnung, Art.-Nr., Menge/AW, Einheit, Einzelpreis,
+USt, Gesamt, and for work orders Monteur and AW ist. Those two are edited in place on labour lines (the
+mechanic's everyday entries); double-click or Enter on any other cell opens the line dialog.
 
 Edits are not written anywhere here: the table announces them by signal, the editor sends them to the
 service, and the table is filled again from the order the service returns.
@@ -78,15 +78,16 @@ class MechanicDelegate(QStyledItemDelegate):
 
 
 class OrderLinesTable(QTableWidget):
-    """Lines of one order as LineDTO rows."""
+    """Lines of one order or KVA as LineDTO rows; ``work_columns`` False hides Monteur and AW ist."""
 
     line_activated = Signal(object)  # LineDTO: open the line dialog
     mechanic_changed = Signal(int, object)  # line id, mechanic id or None
     actual_aw_entered = Signal(int, str)  # line id, the typed AW ("" clears)
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, work_columns: bool = True) -> None:
         super().__init__(0, len(COLUMNS), parent)
         self.setObjectName("orderLines")
+        self.work_columns = work_columns
         self.lines: list[LineDTO] = []
         self.mechanics: list[MechanicDTO] = []
         self.aw_price: Decimal | None = None
@@ -109,6 +110,8 @@ class OrderLinesTable(QTableWidget):
         head.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         head.setSectionResizeMode(COL["text"], QHeaderView.ResizeMode.Stretch)
         head.setMinimumSectionSize(44)
+        for key in ("mechanic", "aw_actual"):
+            self.setColumnHidden(COL[key], not work_columns)
         self.itemChanged.connect(self._item_changed)
         self.doubleClicked.connect(self._double_clicked)
 
@@ -163,7 +166,7 @@ class OrderLinesTable(QTableWidget):
             item = QTableWidgetItem(cells[key])
             item.setData(LINE_ROLE, line.id)
             flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-            if self.editable and line.kind == "labour" and key in ("mechanic", "aw_actual"):
+            if self.editable and self.work_columns and line.kind == "labour" and key in ("mechanic", "aw_actual"):
                 flags |= Qt.ItemFlag.ItemIsEditable
                 item.setToolTip(_("Doppelklick oder tippen zum Eintragen"))
             item.setFlags(flags)

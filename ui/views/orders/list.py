@@ -1,4 +1,8 @@
-"""The list of work orders: filter by status, search by number, plate or customer, double-click opens."""
+"""The list of work orders: filter by status, search by number, plate or customer, double-click opens.
+
+The rows come from the one-query read model ``app.services.order_queries`` (no lines, no totals loaded);
+the search filters them in memory while typing. The switch at the top leads to the KVA list.
+"""
 
 from __future__ import annotations
 
@@ -21,12 +25,12 @@ from PySide6.QtWidgets import (
 
 from app import formatting
 from app.i18n import N_, _
-from app.services.catalog import fold
-from app.services.work_orders import OPEN_STATUSES, WorkOrderDTO
+from app.services.order_queries import OrderRow, order_rows
+from app.services.work_orders import OPEN_STATUSES
 from ui.context import UiContext
 from ui.views.counter.style import SECONDARY_TEXT
 from ui.views.orders.segments import SegmentedSwitch
-from ui.views.orders.style import ORDER_STATUS_COLOURS, SECTION_TITLE, money
+from ui.views.orders.style import ORDER_STATUS_COLOURS
 
 # Filter → the statuses it shows (None: all). "Laufend" is what the counter works on today.
 STATUS_FILTERS: dict[str, tuple[str, tuple[str, ...] | None]] = {
@@ -45,15 +49,23 @@ HEADERS = (  # the customer's wish says at a glance what the car is here for
     N_("Kunde"),
     N_("Status"),
     N_("Pos."),
-    N_("Brutto"),
     N_("KVA"),
     N_("Kundenwunsch"),
 )
+DOCUMENT_KINDS = (
+    ("orders", N_("Aufträge"), N_("Werkstattaufträge (Alt+2)")),
+    ("estimates", N_("Kostenvoranschläge"), N_("Kostenvoranschläge (KVA) – neu mit Strg+K beim Fahrzeug oder Kunden")),
+)
 
 
-def _search_text(order: WorkOrderDTO) -> str:
-    plate = order.plate.replace("-", "").replace(" ", "")
-    return fold(f"{order.number} {order.plate} {plate} {order.customer_name} {order.estimate_number}")
+def document_switch(current: str) -> SegmentedSwitch:
+    """ "Aufträge | Kostenvoranschläge" at the top of both lists; ``current`` is checked."""
+    switch = SegmentedSwitch()
+    switch.setObjectName("documentSwitch")
+    for key, text, tip in DOCUMENT_KINDS:
+        switch.add(key, _(text), _(tip))
+    switch.set_current(current)
+    return switch
 
 
 class OrdersList(QWidget):
@@ -61,15 +73,16 @@ class OrdersList(QWidget):
 
     order_activated = Signal(int)
     new_requested = Signal()
+    kind_requested = Signal(str)  # "estimates": show the KVA list
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.orders: list[WorkOrderDTO] = []
-        self.shown: list[WorkOrderDTO] = []
+        self.orders: list[OrderRow] = []
+        self.shown: list[OrderRow] = []
         self._generation = 0
-        title = QLabel(_("Aufträge"))
-        title.setStyleSheet(SECTION_TITLE)
+        self.kinds = document_switch("orders")
+        self.kinds.changed.connect(self._kind_changed)
         self.filters = SegmentedSwitch()
         for key, (text, _statuses) in STATUS_FILTERS.items():
             self.filters.add(key, _(text))
@@ -86,7 +99,8 @@ class OrdersList(QWidget):
         self.new_button.clicked.connect(self.new_requested)
         top = QHBoxLayout()
         top.setSpacing(12)
-        top.addWidget(title)
+        top.addWidget(self.kinds)
+        top.addSpacing(12)
         top.addWidget(self.filters)
         top.addStretch(1)
         top.addWidget(self.search)
@@ -115,38 +129,36 @@ class OrdersList(QWidget):
         layout.addWidget(self.table, 1)
         layout.addWidget(self.empty, 1)
 
+    def _kind_changed(self, key: str) -> None:
+        self.kinds.set_current("orders")  # this list stays "Aufträge"; the page shows the other one
+        if key != "orders":
+            self.kind_requested.emit(key)
+
     def load(self) -> None:
-        """Query the orders of the chosen status filter in the background."""
+        """Query the rows of the chosen status filter in the background (one query)."""
         self._generation += 1
         generation = self._generation
-        orders = self.ctx.services.work_orders
+        db = self.ctx.services.db
         statuses = STATUS_FILTERS[self.filters.current()][1]
+        self.ctx.query(
+            lambda: order_rows(db, status=statuses), lambda rows: self._loaded(generation, rows), parent=self
+        )
 
-        def fetch() -> list[WorkOrderDTO]:
-            if statuses is None:
-                return orders.list()
-            result = [order for status in statuses for order in orders.list(status=status)]
-            return sorted(result, key=lambda o: o.id, reverse=True)
-
-        self.ctx.query(fetch, lambda rows: self._loaded(generation, rows), parent=self)
-
-    def _loaded(self, generation: int, orders: list[WorkOrderDTO]) -> None:
+    def _loaded(self, generation: int, orders: list[OrderRow]) -> None:
         if generation == self._generation:
             self.orders = orders
             self._show()
 
     def _show(self) -> None:
-        words = fold(self.search.text()).split()
-        self.shown = [o for o in self.orders if all(w in _search_text(o) for w in words)]
+        text = self.search.text()
+        self.shown = [order for order in self.orders if order.matches(text)]
         self.table.setRowCount(len(self.shown))
         for row, order in enumerate(self.shown):
             status = QTableWidgetItem(order.status_label)
             background, foreground = ORDER_STATUS_COLOURS.get(order.status, ("#ffffff", "#212121"))
             status.setBackground(QColor(background))
             status.setForeground(QColor(foreground))
-            gross = QTableWidgetItem(money(order.totals.gross))
-            gross.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            count = QTableWidgetItem(str(len(order.lines)))
+            count = QTableWidgetItem(str(order.line_count))
             count.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             number = QTableWidgetItem(order.number)
             font = number.font()
@@ -159,7 +171,6 @@ class OrdersList(QWidget):
                 QTableWidgetItem(order.customer_name),
                 status,
                 count,
-                gross,
                 QTableWidgetItem(order.estimate_number),
                 QTableWidgetItem(" ".join(order.customer_wishes.split())),
             )

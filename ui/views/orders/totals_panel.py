@@ -64,6 +64,7 @@ class TotalsPanel(QGroupBox):
             item = self._grid.takeAt(0)
             widget = item.widget() if item is not None else None
             if widget is not None:
+                widget.hide()  # deleted later; until then it must not show through the new rows
                 widget.deleteLater()
         rows: list[tuple[str, str, bool]] = []
         taxed = [group for group in totals.rates if group.category in ("S", "Z")]

@@ -1,0 +1,166 @@
+"""Access tokens: ES256 JWTs (``typ: at+jwt``) with strict validation (RFC 8725, RFC 9068 shape).
+
+Claims: ``iss``, ``aud``, ``sub`` (user or device id), ``kind`` (user|device), ``org``, ``role``,
+``location_ids``, ``jti``, ``iat``, ``nbf``, ``exp`` (≤ 15 minutes after ``iat``).
+
+Validation refuses, before and while checking the signature:
+- any ``alg`` but ES256 (the allow-list is fixed here, never read from the header), so ``none``
+  and HS256 signed with our public key (key confusion) fail;
+- a ``typ`` other than the expected one, so an entitlement or widget token cannot act as access token;
+- a ``kid`` that is not in our own key table (``jku``/``jwk``/``x5u``/``x5c`` headers are refused
+  outright; we never fetch keys from a token);
+- missing ``exp``/``iat``/``nbf``/``iss``/``aud``/``sub``/``jti``, a wrong ``iss`` or ``aud``,
+  an expired token or one not yet valid (clock skew ``clock_skew_seconds``);
+- claims of the wrong type. Revoked ``jti``s are checked by ``revocation.RevocationList``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import jwt
+
+from sync.server.auth.keys import ALGORITHM, KeyRing
+from sync.server.config import Settings
+from sync.server.errors import Unauthorized
+from sync.server.models import Clock, Role
+
+log = logging.getLogger(__name__)
+
+ACCESS_TYP = "at+jwt"
+ALLOWED_ALGORITHMS = [ALGORITHM]  # fixed; RFC 8725 §3.1
+REQUIRED_CLAIMS = ["exp", "iat", "nbf", "iss", "aud", "sub", "jti"]
+FORBIDDEN_HEADERS = ("jku", "jwk", "x5u", "x5c", "crit")
+DEVICE_ROLE = "device"
+MAX_ACCESS_SECONDS = 15 * 60  # the hard ceiling, whatever the configuration says
+PrincipalKind = Literal["user", "device"]
+INVALID_TOKEN = "Die Anmeldung ist ungültig. Bitte erneut anmelden."
+EXPIRED_TOKEN = "Die Anmeldung ist abgelaufen. Bitte erneut anmelden."
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who calls: a user or a device, always inside one organisation."""
+
+    kind: PrincipalKind
+    id: str
+    organization_id: str
+    role: str  # a Role value for users, "device" for devices
+    location_ids: tuple[str, ...]
+    jti: str
+    expires_at: dt.datetime
+
+    @property
+    def is_user(self) -> bool:
+        """True for a person (not a desktop device)."""
+        return self.kind == "user"
+
+
+@dataclass(frozen=True)
+class IssuedAccessToken:
+    """A freshly signed access token."""
+
+    token: str
+    jti: str
+    expires_at: dt.datetime
+    expires_in: int
+
+
+def _invalid(reason: str) -> Unauthorized:
+    log.debug("access token rejected: %s", reason)
+    return Unauthorized(INVALID_TOKEN, code="invalid_token")
+
+
+class TokenService:
+    """Signs and validates access tokens with the key ring."""
+
+    def __init__(self, keyring: KeyRing, settings: Settings, clock: Clock) -> None:
+        self._keyring = keyring
+        self._settings = settings
+        self._clock = clock
+
+    def issue_access(
+        self, *, kind: PrincipalKind, subject: str, organization_id: str, role: str, location_ids: list[str]
+    ) -> IssuedAccessToken:
+        """Sign an access token for a user or device."""
+        now = self._clock()
+        lifetime = dt.timedelta(minutes=self._settings.access_token_minutes)
+        jti = secrets.token_urlsafe(18)
+        claims = {
+            "iss": self._settings.jwt_issuer,
+            "aud": self._settings.jwt_audience,
+            "sub": subject,
+            "kind": kind,
+            "org": organization_id,
+            "role": role,
+            "location_ids": sorted(location_ids),
+            "jti": jti,
+            "iat": int(now.timestamp()),
+            "nbf": int(now.timestamp()),
+            "exp": int((now + lifetime).timestamp()),
+        }
+        kid, private = self._keyring.signing_key()
+        token = jwt.encode(claims, private, algorithm=ALGORITHM, headers={"kid": kid, "typ": ACCESS_TYP})
+        expires_at = dt.datetime.fromtimestamp(claims["exp"], dt.UTC)  # type: ignore[arg-type]
+        return IssuedAccessToken(token, jti, expires_at, int(lifetime.total_seconds()))
+
+    def decode(self, token: str, *, typ: str = ACCESS_TYP, audience: str | None = None) -> dict[str, Any]:
+        """The verified claims of ``token``; raises Unauthorized for anything not exactly right."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise _invalid("malformed") from exc
+        if header.get("alg") not in ALLOWED_ALGORITHMS:
+            raise _invalid(f"alg {header.get('alg')!r}")
+        if header.get("typ") != typ:
+            raise _invalid(f"typ {header.get('typ')!r}")
+        if any(name in header for name in FORBIDDEN_HEADERS):
+            raise _invalid("key reference header")
+        kid = header.get("kid")
+        key = self._keyring.verification_key(kid) if isinstance(kid, str) else None
+        if key is None:
+            raise _invalid("unknown kid")
+        try:
+            return jwt.decode(
+                token,
+                key,
+                algorithms=ALLOWED_ALGORITHMS,
+                audience=audience or self._settings.jwt_audience,
+                issuer=self._settings.jwt_issuer,
+                leeway=self._settings.clock_skew_seconds,
+                options={"require": REQUIRED_CLAIMS, "strict_aud": True},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            log.debug("access token rejected: expired")
+            raise Unauthorized(EXPIRED_TOKEN, code="token_expired") from exc
+        except jwt.PyJWTError as exc:
+            raise _invalid(type(exc).__name__) from exc
+
+    def principal(self, token: str) -> Principal:
+        """Validate an access token and turn its claims into a Principal (revocation not yet checked)."""
+        claims = self.decode(token)
+        kind, role, org = claims.get("kind"), claims.get("role"), claims.get("org")
+        locations = claims.get("location_ids")
+        if kind not in ("user", "device") or not isinstance(org, str) or not isinstance(claims["jti"], str):
+            raise _invalid("claims")
+        valid_roles = {DEVICE_ROLE} if kind == "device" else {r.value for r in Role}
+        if role not in valid_roles:
+            raise _invalid("role")
+        if not isinstance(locations, list) or not all(isinstance(item, str) for item in locations):
+            raise _invalid("location_ids")
+        # Our access tokens never live longer than 15 minutes; a longer one was not made here.
+        if int(claims["exp"]) - int(claims["iat"]) > MAX_ACCESS_SECONDS:
+            raise _invalid("lifetime")
+        return Principal(
+            kind=kind,
+            id=str(claims["sub"]),
+            organization_id=org,
+            role=str(role),
+            location_ids=tuple(locations),
+            jti=claims["jti"],
+            expires_at=dt.datetime.fromtimestamp(int(claims["exp"]), dt.UTC),
+        )

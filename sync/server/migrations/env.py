@@ -1,0 +1,31 @@
+"""Alembic environment of the server database (its own history, version table carbot_server_version)."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Connection, create_engine
+
+from sync.server.db import VERSION_TABLE
+from sync.server.models import Base
+
+config = context.config
+
+
+def _run(conn: Connection) -> None:
+    context.configure(
+        connection=conn,
+        target_metadata=Base.metadata,
+        version_table=VERSION_TABLE,
+        render_as_batch=conn.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+_connection = config.attributes.get("connection")
+if _connection is not None:
+    _run(_connection)
+else:
+    with create_engine(config.get_main_option("sqlalchemy.url") or "sqlite://").begin() as _conn:
+        _run(_conn)

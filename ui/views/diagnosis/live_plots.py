@@ -1,0 +1,177 @@
+"""Live graphs: one pyqtgraph plot per PID, stacked, sharing the time axis, showing the last 30 seconds,
+each with the newest value in large digits and min/max since the start on its left.
+
+Batches from the OBD worker arrive ~15 times a second; ``add`` only appends numbers to ring buffers and
+``refresh`` hands numpy arrays to the curves (a few hundred points each), so a refresh costs a few
+milliseconds and the GUI thread stays free. NO DATA rounds are NaN: the line has a gap there.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from app.i18n import _
+from ui.views.diagnosis.style import PLOT_COLOURS, value_text
+from ui.workers.obd_messages import LiveBatch, LiveStarted
+
+WINDOW_SECONDS = 30.0
+KEEP_SECONDS = WINDOW_SECONDS + 2.0  # a little more than shown, so the left edge never runs dry
+LABEL_WIDTH = 210
+
+pg.setConfigOptions(antialias=True, foreground="#37474f")
+
+
+@dataclass
+class Series:
+    """The buffered samples of one PID since the live view started."""
+
+    name: str
+    label: str
+    unit: str = ""
+    supported: bool = True
+    xs: deque[float] = field(default_factory=deque)
+    ys: deque[float] = field(default_factory=deque)
+    latest: float | None = None
+    latest_text: str = ""
+    low: float | None = None
+    high: float | None = None
+
+    def append(self, x: float, y: float | None) -> None:
+        """One sample (None = no value this round)."""
+        self.xs.append(x)
+        self.ys.append(math.nan if y is None else y)
+        if y is not None:
+            self.low = y if self.low is None else min(self.low, y)
+            self.high = y if self.high is None else max(self.high, y)
+        while self.xs and self.xs[0] < x - KEEP_SECONDS:
+            self.xs.popleft()
+            self.ys.popleft()
+
+
+class LivePlots(QWidget):
+    """The stacked graphs of the running live view."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setObjectName("livePlots")
+        self.graphics.setBackground("w")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.graphics)
+        self.series: list[Series] = []
+        self.plots: list[pg.PlotItem] = []
+        self.curves: list[pg.PlotDataItem] = []
+        self.labels: list[pg.LabelItem] = []
+        self.started_at = 0.0
+        self.now = 0.0
+        self.refresh_count = 0
+        self._placeholder()
+
+    def _placeholder(self) -> None:
+        self.graphics.clear()
+        grid = self.graphics.ci.layout
+        grid.setColumnMinimumWidth(0, 0)
+        grid.setColumnMaximumWidth(0, 100_000)  # undo the fixed label column of a previous run
+        self.graphics.addLabel(
+            _("Messwerte links auswählen und „Live starten“ drücken."), row=0, col=0, color="#607d8b", size="13pt"
+        )
+
+    def start(self, started: LiveStarted) -> None:
+        """One row per PID: the value label on the left, the graph on the right."""
+        self.graphics.clear()
+        self.series, self.plots, self.curves, self.labels = [], [], [], []
+        self.started_at, self.now = started.started_at, 0.0
+        self.graphics.ci.layout.setColumnFixedWidth(0, LABEL_WIDTH)
+        count = len(started.names)
+        for row, (name, label) in enumerate(zip(started.names, started.labels, strict=True)):
+            series = Series(name, label, supported=name not in started.unsupported)
+            text = self.graphics.addLabel("", row=row, col=0, justify="left")
+            plot = self.graphics.addPlot(row=row, col=1)
+            plot.setMenuEnabled(False)
+            plot.setMouseEnabled(x=False, y=False)
+            plot.hideButtons()
+            plot.showGrid(x=True, y=True, alpha=0.25)
+            plot.setClipToView(True)
+            plot.setDownsampling(auto=True, mode="peak")
+            plot.getAxis("left").setWidth(52)
+            if self.plots:
+                plot.setXLink(self.plots[0])
+            if row < count - 1:
+                plot.getAxis("bottom").setStyle(showValues=False)
+            else:
+                plot.setLabel("bottom", _("Zeit seit Start (s)"))
+            colour = PLOT_COLOURS[row % len(PLOT_COLOURS)]
+            curve = plot.plot([], [], pen=pg.mkPen(colour, width=2), connect="finite")
+            self.series.append(series)
+            self.plots.append(plot)
+            self.curves.append(curve)
+            self.labels.append(text)
+        if self.plots:
+            self.plots[0].setXRange(0, WINDOW_SECONDS, padding=0)
+        self._update_labels()
+
+    def add(self, batch: LiveBatch) -> None:
+        """Append the batch's rows and the newest units/texts (no drawing here)."""
+        index = {s.name: i for i, s in enumerate(self.series)}
+        positions = [index.get(name) for name in batch.names]
+        for at, values in batch.rows:
+            x = at - self.started_at
+            self.now = max(self.now, x)
+            for position, value in zip(positions, values, strict=True):
+                if position is not None:
+                    self.series[position].append(x, value)
+        for name, value in batch.latest.items():
+            position = index.get(name)
+            if position is None:
+                continue
+            series = self.series[position]
+            series.unit = value.unit or series.unit
+            series.latest = value.value if value.ok else None
+            series.latest_text = "" if value.ok else value.text
+
+    def refresh(self) -> None:
+        """Redraw the curves and the value labels (called for every batch, ~15 times a second)."""
+        for series, curve in zip(self.series, self.curves, strict=True):
+            if series.xs:
+                curve.setData(np.fromiter(series.xs, float), np.fromiter(series.ys, float), connect="finite")
+        if self.plots:
+            right = max(WINDOW_SECONDS, self.now)
+            self.plots[0].setXRange(right - WINDOW_SECONDS, right, padding=0)
+        self._update_labels()
+        self.refresh_count += 1
+
+    def _update_labels(self) -> None:
+        for series, label in zip(self.series, self.labels, strict=True):
+            if not series.supported:
+                value, extra = "–", _("vom Fahrzeug nicht unterstützt")
+            elif series.latest is None:
+                value, extra = "–", series.latest_text or _("warte auf Werte …")
+            else:
+                value = value_text(series.latest, series.unit)
+                extra = _("min {low} · max {high}").format(
+                    low=value_text(series.low, series.unit), high=value_text(series.high, series.unit)
+                )
+            label.setText(
+                f"<span style='font-size:10pt; color:#455a64'>{series.label}</span><br>"
+                f"<span style='font-size:19pt; font-weight:600; color:#111'>{value}</span><br>"
+                f"<span style='font-size:9pt; color:#607d8b'>{extra}</span>"
+            )
+
+    def stop(self) -> None:
+        """Keep the last picture (the mechanic may still read it); nothing else to do."""
+
+    def reset(self) -> None:
+        """Back to the hint (another vehicle, or disconnected before anything ran)."""
+        self.series, self.plots, self.curves, self.labels = [], [], [], []
+        self._placeholder()
+
+    def label_texts(self) -> list[str]:
+        """Plain text of the value labels (tests)."""
+        return [label.text for label in self.labels]

@@ -1,0 +1,1 @@
+"""Kostenvoranschläge (KVA) at the counter: list, editor, terms and the printed KVA."""

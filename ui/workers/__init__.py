@@ -1,0 +1,1 @@
+"""QThread bridges for long-lived background work (OBD polling); one-shot tasks go through ui/tasks.py."""

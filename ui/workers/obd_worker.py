@@ -1,0 +1,452 @@
+"""The OBD worker: one QThread owns the adapter; the window talks to it only through queued signals.
+
+Architecture §5 (QThread worker-object pattern, Spyder ``update.py``): ``ObdWorker`` is moved to its own
+``QThread`` by ``ObdThread``, creates the ``drivers.obd`` ``ObdReader`` *inside* that thread (the reader
+refuses calls from any other) and keeps the port for its whole life. Requests arrive as queued signals
+(``connect_requested(url, protocol)``, ``scan_requested``, ``clear_requested``, ``live_start_requested``,
+``live_stop_requested``, ``disconnect_requested``); results leave as past-tense signals carrying frozen
+objects (ui/workers/obd_messages.py). Every driver call is bounded, so the worker's event loop gets
+back control quickly and requests never queue up behind an endless loop.
+
+Live data is polled by a zero-interval QTimer in the worker thread, one ``LiveSampler.sample()`` round per
+tick, so a scan or a stop request runs between two rounds. Samples are coalesced: one ``live_batch`` about
+every 65 ms (≥ 10 per second at CAN speed) with the newest value of each PID and the rows since the last batch,
+never one signal per PID.
+
+When the link breaks (cable pulled, Wi-Fi adapter gone, adapter hung) the worker closes the port, says
+"Verbindung verloren – neuer Versuch in N s" and lets a ``Reconnector`` (back-off 0.5 s … 5 s) try the
+same URL again with the protocol it just used; once back, it reads VIN and status again and resumes live
+data. Closing: ``ObdThread.stop()`` sets a stop flag, quits the thread's event loop and waits (2 s).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
+
+from app.errors import WorkshopError
+from app.i18n import _
+from ui.workers.obd_messages import (
+    LinkState,
+    LinkStatus,
+    LiveBatch,
+    LiveStarted,
+    Row,
+    ScanResult,
+    VehicleFacts,
+    lost_text,
+    plain_number,
+)
+
+if TYPE_CHECKING:
+    from drivers.obd.decode import PidValue
+    from drivers.obd.live import LiveSampler
+    from drivers.obd.reader import ObdReader
+    from drivers.obd.reconnect import Reconnector
+    from drivers.obd.results import ConnectionInfo
+
+log = logging.getLogger(__name__)
+
+EMIT_INTERVAL = 0.065  # seconds between live batches: ~15 per second at CAN speed, above the 10 Hz graphs need
+RECONNECT_TICK_MS = 200  # how often the lost link checks whether the next attempt is due
+QUEUED = Qt.ConnectionType.QueuedConnection
+
+
+class ObdWorker(QObject):
+    """Lives in the OBD thread; owns the ``ObdReader``. Construct in the GUI thread, then ``ObdThread``."""
+
+    # Requests (emitted by the window; queued into the worker thread).
+    connect_requested = Signal(str, object)  # pyserial URL, protocol "1"…"A" or None (automatic)
+    scan_requested = Signal()
+    clear_requested = Signal()
+    live_start_requested = Signal(object)  # list of PID names ("RPM", …)
+    live_stop_requested = Signal()
+    disconnect_requested = Signal()
+
+    # Results (emitted in the worker thread; queued to the window).
+    status_changed = Signal(object)  # LinkStatus
+    connected = Signal(object)  # ConnectionInfo
+    vehicle_read = Signal(object)  # VehicleFacts (VIN, MIL, readiness) after connecting and clearing
+    scan_finished = Signal(object)  # ScanResult
+    cleared = Signal(object)  # ClearResult
+    live_started = Signal(object)  # LiveStarted
+    live_batch = Signal(object)  # LiveBatch
+    live_stopped = Signal()
+    busy_changed = Signal(str)  # German text of the running request, "" when idle
+    error_occurred = Signal(str)  # German message
+
+    def __init__(
+        self,
+        *,
+        command_timeout: float = 2.5,
+        connect_deadline: float = 8.0,
+        emit_interval: float = EMIT_INTERVAL,
+        reconnect_first: float = 0.5,
+        reconnect_max: float = 5.0,
+        reader_factory: Callable[[], ObdReader] | None = None,
+    ) -> None:
+        super().__init__()  # no parent: the object is moved to its own thread
+        self.command_timeout = command_timeout
+        self.connect_deadline = connect_deadline
+        self.emit_interval = emit_interval
+        self._reconnect_args = (reconnect_first, reconnect_max)
+        self._reader_factory = reader_factory
+        self.stopping = threading.Event()  # set from the GUI thread: finish the current call and stop
+        self._reader: ObdReader | None = None
+        self._reconnector: Reconnector | None = None
+        self._poll: QTimer | None = None
+        self._retry: QTimer | None = None
+        self._url = ""
+        self._protocol: str | None = None
+        self._state = LinkState.DISCONNECTED
+        self._last_status: LinkStatus | None = None
+        self._sampler: LiveSampler | None = None
+        self._live_names: tuple[str, ...] = ()
+        self._rows: list[Row] = []
+        self._latest: dict[str, PidValue] = {}
+        self._last_emit = 0.0
+        for request, slot in (
+            (self.connect_requested, self._connect),
+            (self.scan_requested, self._scan),
+            (self.clear_requested, self._clear),
+            (self.live_start_requested, self._live_start),
+            (self.live_stop_requested, self._live_stop),
+            (self.disconnect_requested, self._disconnect),
+        ):
+            request.connect(slot, QUEUED)
+
+    # --- life cycle (worker thread) ----------------------------------------------------------------
+
+    @Slot()
+    def setup(self) -> None:
+        """Create the reader and the timers in the worker thread (connected to ``QThread.started``)."""
+        if self._reader is not None:
+            return
+        # Imported here, in the worker thread: python-OBD and pint cost ~0.4 s the window need not wait for.
+        from drivers.obd.reader import ObdReader
+        from drivers.obd.reconnect import Reconnector
+
+        self._reader = self._reader_factory() if self._reader_factory else ObdReader(
+            command_timeout=self.command_timeout
+        )
+        first, maximum = self._reconnect_args
+        self._reconnector = Reconnector(first=first, maximum=maximum)
+        self._poll = QTimer(self)
+        self._poll.setInterval(0)  # one sampling round per event-loop pass: requests still get through
+        self._poll.timeout.connect(self._poll_tick)
+        self._retry = QTimer(self)
+        self._retry.setInterval(RECONNECT_TICK_MS)
+        self._retry.timeout.connect(self._retry_tick)
+
+    @Slot()
+    def teardown(self) -> None:
+        """Stop the timers and close the port (runs in the worker thread as the thread finishes)."""
+        for timer in (self._poll, self._retry):
+            if timer is not None:
+                timer.stop()
+        if self._reader is not None:
+            self._reader.close()
+
+    def _require_reader(self) -> ObdReader:
+        self.setup()
+        assert self._reader is not None
+        return self._reader
+
+    # --- status ------------------------------------------------------------------------------------
+
+    def _set_status(self, status: LinkStatus) -> None:
+        self._state = status.state
+        if status != self._last_status:
+            self._last_status = status
+            self.status_changed.emit(status)
+
+    def _guarded(self, busy: str, action: Callable[[], None]) -> None:
+        """Run one request; driver errors become a status or a German message, never an exception in Qt."""
+        from drivers.obd.errors import LinkLost
+
+        if busy:
+            self.busy_changed.emit(busy)
+        try:
+            action()
+        except LinkLost as exc:
+            self._lost(exc)
+        except WorkshopError as exc:
+            self.error_occurred.emit(exc.message)
+        except Exception as exc:  # noqa: BLE001 - a bug must not kill the adapter thread
+            log.exception("OBD worker request failed")
+            self.error_occurred.emit(_("Unerwarteter Fehler in der Diagnose: {error}").format(error=type(exc).__name__))
+        finally:
+            if busy:
+                self.busy_changed.emit("")
+
+    def _connected_or_complain(self) -> bool:
+        if self._state is LinkState.CONNECTED and self._reader is not None and self._reader.connected:
+            return True
+        if self._state is LinkState.LOST:
+            self.error_occurred.emit(_("Die Verbindung ist unterbrochen – der Adapter wird gerade neu verbunden."))
+        else:
+            self.error_occurred.emit(_("Nicht verbunden – bitte zuerst mit dem Adapter verbinden."))
+        return False
+
+    # --- connect / disconnect ----------------------------------------------------------------------
+
+    @Slot(str, object)
+    def _connect(self, url: str, protocol: str | None) -> None:
+        reader = self._require_reader()
+        self._stop_live(emit=True)
+        assert self._retry is not None and self._reconnector is not None
+        self._retry.stop()
+        self._reconnector.succeeded()
+        reader.close()
+        self._url, self._protocol = url.strip(), protocol or None
+        self._set_status(LinkStatus(LinkState.CONNECTING, _("Verbinde mit {url} …").format(url=self._url)))
+
+        def attempt() -> None:
+            from drivers.obd.errors import NotConnected, ObdError
+
+            try:
+                info = reader.connect(self._url, protocol=self._protocol, deadline=self.connect_deadline)
+            except NotConnected as exc:
+                self._set_status(
+                    LinkStatus(
+                        LinkState.IGNITION_OFF,
+                        _("Zündung aus – das Fahrzeug antwortet nicht"),
+                        exc.message,
+                        adapter=exc.adapter,
+                    )
+                )
+                return
+            except ObdError as exc:
+                self._set_status(LinkStatus(LinkState.DISCONNECTED, _("Nicht verbunden"), exc.message))
+                self.error_occurred.emit(exc.message)
+                return
+            except WorkshopError as exc:  # an unknown protocol number typed by hand
+                self._set_status(LinkStatus(LinkState.DISCONNECTED, _("Nicht verbunden"), exc.message))
+                self.error_occurred.emit(exc.message)
+                return
+            self._on_connected(info)
+
+        self._guarded(_("Verbinde …"), attempt)
+
+    def _on_connected(self, info: ConnectionInfo) -> None:
+        reader = self._require_reader()
+        self._protocol = info.protocol  # a reconnect goes straight to the protocol that worked
+        self._set_status(
+            LinkStatus(LinkState.CONNECTED, _("Verbunden – {protocol}").format(protocol=info.protocol_name), adapter=info)
+        )
+        self.connected.emit(info)
+        self.vehicle_read.emit(VehicleFacts(reader.read_vin(), reader.read_status()))
+
+    @Slot()
+    def _disconnect(self) -> None:
+        self._stop_live(emit=True)
+        if self._retry is not None:
+            self._retry.stop()
+        if self._reader is not None:
+            self._reader.close()
+        self._url = ""
+        self._set_status(LinkStatus(LinkState.DISCONNECTED, _("Getrennt")))
+
+    # --- lost link and reconnect -------------------------------------------------------------------
+
+    def _lost(self, error: Exception) -> None:
+        """The adapter vanished mid-request: close, keep the live PIDs, retry with back-off."""
+        from drivers.obd.errors import ObdError
+
+        if self._reader is not None:
+            self._reader.close()
+        if self._poll is not None:
+            self._poll.stop()
+        self._flush_batch()
+        self._sampler = None
+        assert self._reconnector is not None and self._retry is not None
+        self._reconnector.failed(error if isinstance(error, ObdError) else None)
+        self._report_lost()
+        log.info("OBD link lost: %s", error)
+        if not self.stopping.is_set():
+            self._retry.start()
+
+    def _report_lost(self) -> None:
+        assert self._reconnector is not None
+        seconds = int(self._reconnector.wait_time() + 0.999)
+        error = self._reconnector.last_error
+        self._set_status(
+            LinkStatus(
+                LinkState.LOST,
+                lost_text(seconds),
+                error.message if error is not None else _("Verbindung zum Adapter verloren – Stecker prüfen."),
+                seconds,
+            )
+        )
+
+    @Slot()
+    def _retry_tick(self) -> None:
+        if self.stopping.is_set() or self._state is not LinkState.LOST or not self._url:
+            if self._retry is not None:
+                self._retry.stop()
+            return
+        assert self._reconnector is not None and self._reader is not None
+        reader = self._reader
+        if not self._reconnector.due():
+            self._report_lost()
+            return
+        self._set_status(LinkStatus(LinkState.LOST, lost_text(None), self._last_detail(), 0))
+        deadline = min(self.connect_deadline, 5.0)
+        info = self._reconnector.attempt(
+            lambda: reader.connect(self._url, protocol=self._protocol, deadline=deadline)
+        )
+        if info is None:
+            self._report_lost()
+            return
+        assert self._retry is not None
+        self._retry.stop()
+        names = self._live_names
+
+        def resume() -> None:
+            self._on_connected(info)
+            if names:
+                self._start_sampler(names)
+
+        self._guarded("", resume)
+
+    def _last_detail(self) -> str:
+        return self._last_status.detail if self._last_status is not None else ""
+
+    # --- scan and clear ----------------------------------------------------------------------------
+
+    @Slot()
+    def _scan(self) -> None:
+        if not self._connected_or_complain():
+            return
+
+        def scan() -> None:
+            reader = self._require_reader()
+            assert reader.info is not None
+            vin, status = reader.read_vin(), reader.read_status()
+            dtcs = reader.read_dtcs()
+            frame = reader.freeze_frame()
+            self.scan_finished.emit(ScanResult(reader.info, vin, status, dtcs, frame))
+
+        self._guarded(_("Fehlerspeicher wird gelesen …"), scan)
+
+    @Slot()
+    def _clear(self) -> None:
+        if not self._connected_or_complain():
+            return
+
+        def clear() -> None:
+            reader = self._require_reader()
+            result = reader.clear_dtcs()
+            self.cleared.emit(result)
+            self.vehicle_read.emit(VehicleFacts(reader.read_vin(), reader.read_status()))
+
+        self._guarded(_("Fehlerspeicher wird gelöscht …"), clear)
+
+    # --- live data ---------------------------------------------------------------------------------
+
+    @Slot(object)
+    def _live_start(self, names: Any) -> None:
+        if not self._connected_or_complain():
+            return
+        chosen = tuple(dict.fromkeys(str(n).strip().upper() for n in names if str(n).strip()))
+        if not chosen:
+            self.error_occurred.emit(_("Bitte mindestens einen Messwert auswählen."))
+            return
+        self._stop_live(emit=False)
+        self._guarded(_("Live-Daten werden vorbereitet …"), lambda: self._start_sampler(chosen))
+
+    def _start_sampler(self, names: tuple[str, ...]) -> None:
+        from drivers.obd.decode import pid_label
+        from drivers.obd.live import LiveSampler
+        from drivers.obd.reader import mode01_commands
+
+        reader = self._require_reader()
+        sampler = LiveSampler(reader, names)  # reads the support bitmaps, tries batching once
+        supported = reader.supported_pids()  # cached by the reader: no second request
+        unsupported = tuple(c.name for c in mode01_commands(names) if c.pid not in supported)
+        self._sampler, self._live_names = sampler, names
+        self._rows, self._latest = [], {}
+        self._last_emit = time.monotonic()
+        self.live_started.emit(
+            LiveStarted(names, tuple(pid_label(n) for n in names), time.monotonic(), sampler.batched, unsupported)
+        )
+        assert self._poll is not None
+        self._poll.start()
+
+    @Slot()
+    def _poll_tick(self) -> None:
+        sampler = self._sampler
+        if sampler is None or self.stopping.is_set():
+            if self._poll is not None:
+                self._poll.stop()
+            return
+
+        def sample() -> None:
+            result = sampler.sample()
+            self._latest.update(result.values)
+            self._rows.append((result.at, tuple(plain_number(result.values[n]) for n in self._live_names)))
+            if result.at - self._last_emit >= self.emit_interval:
+                self._flush_batch()
+
+        self._guarded("", sample)
+
+    def _flush_batch(self) -> None:
+        if not self._rows or self._sampler is None:
+            return
+        batch = LiveBatch(
+            self._live_names,
+            dict(self._latest),
+            tuple(self._rows),
+            self._sampler.values_per_second,
+            self._sampler.batched,
+        )
+        self._rows = []
+        self._last_emit = time.monotonic()
+        self.live_batch.emit(batch)
+
+    def _stop_live(self, *, emit: bool) -> None:
+        if self._poll is not None:
+            self._poll.stop()
+        was_running = self._sampler is not None or bool(self._live_names)
+        self._flush_batch()
+        self._sampler, self._live_names = None, ()
+        if emit and was_running:
+            self.live_stopped.emit()
+
+    @Slot()
+    def _live_stop(self) -> None:
+        self._stop_live(emit=True)
+
+
+class ObdThread:
+    """Starts an ``ObdWorker`` in its own QThread (GUI side) and stops it cleanly on close."""
+
+    def __init__(self, worker: ObdWorker) -> None:
+        self.worker = worker
+        self.thread = QThread()
+        self.thread.setObjectName("carbot-obd")
+        worker.moveToThread(self.thread)
+        self.thread.started.connect(worker.setup)
+        # finished is emitted in the worker thread just before it ends: close the port there.
+        self.thread.finished.connect(worker.teardown, Qt.ConnectionType.DirectConnection)
+        self.thread.start()
+
+    @property
+    def running(self) -> bool:
+        """True until stop() returned."""
+        return self.thread.isRunning()
+
+    def stop(self, timeout_ms: int = 2000) -> bool:
+        """Stop polling, quit the thread's event loop and wait; False if a request outlived the timeout."""
+        self.worker.stopping.set()
+        self.thread.quit()
+        if self.thread.wait(timeout_ms):
+            return True
+        # A connect can take up to its deadline; never destroy a running QThread (that aborts the process).
+        log.warning("OBD thread still busy after %d ms; waiting for the current request", timeout_ms)
+        return bool(self.thread.wait(int(self.worker.connect_deadline * 1000) + 1000))
