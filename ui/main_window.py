@@ -45,6 +45,7 @@ class MainWindow(QMainWindow):
         self.counter: Any = None
         self.calendar: Any = None
         self.settings: Any = None
+        self.diagnosis: Any = None
         self.setWindowTitle(_("CarBot Werkstatt"))
         self.setStyleSheet(STYLE)
         self.resize(1366, 820)
@@ -72,24 +73,19 @@ class MainWindow(QMainWindow):
         # The views import the domain core; imported here so the empty frame can show first.
         from ui.views.calendar.view import CalendarView
         from ui.views.counter.view import CounterView
+        from ui.views.diagnosis.page import DiagnosisPage
         from ui.views.settings.view import SettingsView
 
         self.ctx = ctx
         self.counter = CounterView(ctx)
         self.calendar = CalendarView(ctx)
         self.settings = SettingsView(ctx)
+        self.diagnosis = DiagnosisPage(ctx)  # builds the real view (pyqtgraph, OBD thread) on first use
         current = self.tabs.currentIndex()
         pages: dict[int, QWidget] = {
             self.TAB_COUNTER: self.counter,
             self.TAB_CALENDAR: self.calendar,
-            self.TAB_DIAGNOSIS: EmptyState(
-                _("Diagnose"),
-                _(
-                    "Hier liest die Werkstatt bald Fehlerspeicher, Freeze-Frame und Live-Daten über einen "
-                    "OBD-II-Adapter (ELM327) aus – mit deutschen Fehlertexten und Aufzeichnung zum Auftrag. "
-                    "Diese Funktion ist in dieser Version noch nicht enthalten."
-                ),
-            ),
+            self.TAB_DIAGNOSIS: self.diagnosis,
             self.TAB_CHAT: EmptyState(
                 _("Chat"),
                 _(
@@ -115,10 +111,29 @@ class MainWindow(QMainWindow):
         self.tabs.setCurrentIndex(current)
         self.db_label.setText(_("Datenbank: {path}").format(path=ctx.services.db.path or ":memory:"))
         ctx.bus.status_message_posted.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        self.counter.vehicle_card.diagnosis_requested.connect(self.open_diagnosis)
+        self.tabs.currentChanged.connect(self._tab_changed)
         for action in self._needs_data:
             action.setEnabled(True)
         if current == self.TAB_COUNTER:
             self.counter.focus_search()
+
+    def open_diagnosis(self, vehicle_id: int) -> None:
+        """The Diagnose tab for ``vehicle_id`` (the "Diagnose" button on the vehicle card)."""
+        self.diagnosis.open_vehicle(vehicle_id)
+        self.tabs.setCurrentIndex(self.TAB_DIAGNOSIS)
+
+    def _counter_vehicle(self) -> int | None:
+        """The vehicle the counter shows (vehicle card or the open order), if any."""
+        counter = self.counter
+        if counter.modes.currentIndex() == counter.MODE_PEOPLE and counter.pages.currentIndex() == counter.PAGE_VEHICLE:
+            return counter.vehicle_card.vehicle.id if counter.vehicle_card.vehicle is not None else None
+        order = counter.orders.editor.order if counter.modes.currentIndex() == counter.MODE_ORDERS else None
+        return order.vehicle_id if order is not None else None
+
+    def _tab_changed(self, index: int) -> None:
+        if index == self.TAB_DIAGNOSIS and self.diagnosis is not None:
+            self.diagnosis.suggest_vehicle(self._counter_vehicle())
 
     def _action(self, text: str, shortcut: str | None, slot: Any, *, needs_data: bool = True) -> QAction:
         action = QAction(text, self)
@@ -211,6 +226,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt override
         """Remember the geometry; wait for background work."""
         self.prefs.set(prefs_mod.GEOMETRY, self.saveGeometry())
+        if self.diagnosis is not None:
+            self.diagnosis.shutdown()  # quits the OBD thread (waits up to 2 s) before the DB work is drained
         if self.ctx is not None:
             self.ctx.runner.shutdown()
         super().closeEvent(event)

@@ -10,6 +10,7 @@ from app.db import Database, open_database
 from app.services.appointments import AppointmentService
 from app.services.catalog import CatalogService
 from app.services.customers import CustomerService
+from app.services.diagnostics import DiagnosticsService
 from app.services.estimates import EstimateService
 from app.services.invoicing import InvoiceService
 from app.services.payments import PaymentService
@@ -36,6 +37,7 @@ class Services:
     estimates: EstimateService
     invoices: InvoiceService
     payments: PaymentService
+    diagnostics: DiagnosticsService
 
     @classmethod
     def for_database(cls, db: Database, *, today: dt.date | None = None) -> Services:
@@ -53,6 +55,7 @@ class Services:
             estimates=EstimateService(db, today=today),
             invoices=InvoiceService(db, today=today),
             payments=PaymentService(db, today=today),
+            diagnostics=DiagnosticsService(db, today=today),
         )
 
     @classmethod

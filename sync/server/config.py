@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     server_db_url: SecretStr = Field(default_factory=lambda: SecretStr(default_db_url()))
     # None: rate limits, revocation mirror and change pokes live in this process only (one worker).
     redis_url: SecretStr | None = None
+    # Every Redis key starts with this (several environments can share one Redis; tests isolate by it).
+    redis_key_prefix: str = "carbot:"
     jwt_issuer: str = "carbot-werkstatt"
     jwt_audience: str = "carbot-api"
     # RFC 9700 / our reference: access tokens are short-lived; 15 minutes is the hard ceiling.

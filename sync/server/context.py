@@ -49,7 +49,7 @@ class ServerContext:
         db = open_server_database(settings.db_url, run_migrations=run_migrations)
         if store is None:
             redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
-            store = make_store(redis_url, clock=time.monotonic)
+            store = make_store(redis_url, prefix=settings.redis_key_prefix, clock=time.monotonic)
         keyring = KeyRing(db, settings, clock)
         keyring.reload()
         revocations = RevocationList(store, clock)

@@ -182,12 +182,13 @@ class RedisStore(KeyValueStore):
 
     shared = True
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, prefix: str = PREFIX) -> None:
         import redis
 
         self._errors: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
         self._client: Any = redis.Redis.from_url(url, socket_timeout=2.0, socket_connect_timeout=2.0)
         self._url = url
+        self._prefix = prefix
         self._incr = self._client.register_script(_INCR_SCRIPT)
         self._notify = self._client.register_script(_NOTIFY_SCRIPT)
 
@@ -198,34 +199,34 @@ class RedisStore(KeyValueStore):
             raise StoreUnavailable(type(exc).__name__) from exc
 
     def incr(self, key: str, ttl_seconds: int) -> int:
-        return int(self._call(self._incr, keys=[PREFIX + key], args=[ttl_seconds]))
+        return int(self._call(self._incr, keys=[self._prefix + key], args=[ttl_seconds]))
 
     def ttl(self, key: str) -> int:
-        return max(0, int(self._call(self._client.ttl, PREFIX + key)))
+        return max(0, int(self._call(self._client.ttl, self._prefix + key)))
 
     def set(self, key: str, value: str, ttl_seconds: int | None = None) -> None:
-        self._call(self._client.set, PREFIX + key, value, ex=ttl_seconds)
+        self._call(self._client.set, self._prefix + key, value, ex=ttl_seconds)
 
     def get(self, key: str) -> str | None:
-        value = self._call(self._client.get, PREFIX + key)
+        value = self._call(self._client.get, self._prefix + key)
         return None if value is None else bytes(value).decode()
 
     def delete(self, key: str) -> None:
-        self._call(self._client.delete, PREFIX + key)
+        self._call(self._client.delete, self._prefix + key)
 
     def notify(self, tenant: str, seq: int) -> None:
-        self._call(self._notify, keys=[f"{PREFIX}seq:{tenant}", f"{PREFIX}poke:{tenant}"], args=[seq])
+        self._call(self._notify, keys=[f"{self._prefix}seq:{tenant}", f"{self._prefix}poke:{tenant}"], args=[seq])
 
     async def wait(self, tenant: str, after: int, timeout: float) -> int | None:
         import redis.asyncio
 
-        key = f"{PREFIX}seq:{tenant}"
+        key = f"{self._prefix}seq:{tenant}"
         try:
             # One short-lived client per wait: a pub/sub subscription needs its own connection anyway,
             # and an asyncio client must not outlive the event loop that opened it.
             client = redis.asyncio.Redis.from_url(self._url, socket_connect_timeout=2.0)
             async with client, client.pubsub() as pubsub:
-                await pubsub.subscribe(f"{PREFIX}poke:{tenant}")
+                await pubsub.subscribe(f"{self._prefix}poke:{tenant}")
                 # Read after subscribing, so a poke between the read and the subscription is not lost.
                 current = int(await client.get(key) or 0)
                 deadline = time.monotonic() + timeout
@@ -247,6 +248,8 @@ class RedisStore(KeyValueStore):
         self._client.close()
 
 
-def make_store(redis_url: str | None, *, clock: Callable[[], float] = time.monotonic) -> KeyValueStore:
+def make_store(
+    redis_url: str | None, *, prefix: str = PREFIX, clock: Callable[[], float] = time.monotonic
+) -> KeyValueStore:
     """RedisStore when a URL is configured, else the in-process store."""
-    return RedisStore(redis_url) if redis_url else InProcessStore(clock=clock)
+    return RedisStore(redis_url, prefix=prefix) if redis_url else InProcessStore(clock=clock)

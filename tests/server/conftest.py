@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.support.backend import POSTGRES_REDIS, SQLITE, Backend
 from tests.support.servers import (
     PostgresCluster,
     RedisServer,
@@ -23,26 +23,7 @@ from tests.support.servers import (
     find_redis_server,
 )
 
-SQLITE = "sqlite"
-POSTGRES_REDIS = "postgres+redis"
 _database_numbers = itertools.count(1)
-
-
-@dataclass(frozen=True)
-class Backend:
-    """Where one test's server keeps its data: a database URL and, for the real tier, a Redis URL."""
-
-    name: str
-    db_url: str
-    redis_url: str | None  # None: the server uses its in-process fallback
-
-    @property
-    def env(self) -> dict[str, str]:
-        """The environment variables that point ``carbot server`` at this backend."""
-        env = {"CARBOT_SERVER_DB_URL": self.db_url}
-        if self.redis_url is not None:
-            env["CARBOT_REDIS_URL"] = self.redis_url
-        return env
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,7 @@ import redis
 from sqlalchemy import Column, Engine, Integer, MetaData, String, Table, create_engine, inspect, select, text
 from sqlalchemy.exc import OperationalError
 
-from tests.server.conftest import POSTGRES_REDIS, SQLITE, Backend
+from tests.support.backend import POSTGRES_REDIS, SQLITE, Backend
 from tests.support.servers import (
     OWNER_FILE,
     PostgresCluster,

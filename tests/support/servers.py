@@ -3,9 +3,9 @@
 Both servers live in their own temporary folder (``carbot-pg-*`` / ``carbot-redis-*`` in the system temp
 dir), listen on 127.0.0.1 only, on a port the kernel handed out (never a fixed well-known port), and
 keep no data beyond the run. PostgreSQL refuses to run as root, so under root the cluster belongs to
-the ``postgres`` system user (``runuser``). Cleanup is layered so a failing or aborted run leaves
-nothing behind: the pytest fixture's finalizer stops the server, an ``atexit`` hook stops whatever is
-still running, and the next start reaps folders whose owning process has died (SIGKILL, CI timeout).
+the ``postgres`` system user (``runuser``). This module holds PostgreSQL and re-exports the Redis server
+(tests/support/redis_server.py) and the cleanup plumbing (tests/support/processes.py), so tests import
+everything from here.
 
 Missing binaries raise :class:`ServerUnavailable` (the fixtures turn it into a skip with that reason;
 CI's ``CARBOT_REQUIRE_ALL_TIERS=1`` then fails the run). A server that exists but does not come up
@@ -14,7 +14,6 @@ raises :class:`ServerStartError` with the tail of its log.
 
 from __future__ import annotations
 
-import atexit
 import contextlib
 import glob
 import os
@@ -22,140 +21,58 @@ import pwd
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
-import tempfile
-import time
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Self
+
+from tests.support.processes import (
+    ADDRESS_IN_USE,
+    OWNER_FILE,
+    PG_PREFIX,
+    REDIS_PREFIX,
+    START_ATTEMPTS,
+    ServerStartError,
+    ServerUnavailable,
+    free_port,
+    log_tail,
+    make_workdir,
+    pid_alive,
+    read_pid,
+    reap_stale,
+    register_running,
+    terminate,
+    unregister_running,
+)
+from tests.support.redis_server import (
+    REDIS_SERVER_ENV,
+    RedisError,
+    RedisServer,
+    find_redis_server,
+    redis_command,
+)
+
+__all__ = [
+    "OWNER_FILE",
+    "PG_BINDIR_ENV",
+    "PG_PREFIX",
+    "REDIS_PREFIX",
+    "REDIS_SERVER_ENV",
+    "PostgresCluster",
+    "RedisError",
+    "RedisServer",
+    "ServerStartError",
+    "ServerUnavailable",
+    "find_pg_bindir",
+    "find_redis_server",
+    "free_port",
+    "pid_alive",
+    "reap_stale",
+    "redis_command",
+    "terminate",
+]
 
 PG_BINDIR_ENV = "CARBOT_PG_BINDIR"
-REDIS_SERVER_ENV = "CARBOT_REDIS_SERVER"
-PG_PREFIX = "carbot-pg-"
-REDIS_PREFIX = "carbot-redis-"
-OWNER_FILE = "owner.pid"
-_START_ATTEMPTS = 3  # a free port can be taken by someone else between probing and binding
-_ADDRESS_IN_USE = "Address already in use"
-
-
-class ServerUnavailable(RuntimeError):
-    """The server's binaries are not installed here; the message says what to install."""
-
-
-class ServerStartError(RuntimeError):
-    """The binaries exist, but the server did not come up; the message carries its log tail."""
-
-
-class _Stoppable(Protocol):
-    def stop(self) -> None: ...
-
-
-_RUNNING: dict[int, _Stoppable] = {}
-
-
-@atexit.register
-def _stop_all() -> None:
-    """Last line of defence when a fixture finalizer never ran (an exception in pytest itself)."""
-    for server in list(_RUNNING.values()):
-        with contextlib.suppress(Exception):
-            server.stop()
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nobody listens on right now (the kernel picks it)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def pid_alive(pid: int) -> bool:
-    """Whether ``pid`` runs; a zombie counts as gone (our PID 1 may never reap daemonised children)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return True
-    # The state letter follows the parenthesised command name, which may itself contain spaces.
-    return stat.rpartition(")")[2].split()[0] != "Z"
-
-
-def _process_name(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return ""
-
-
-def _wait_gone(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while pid_alive(pid):
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.02)
-    return True
-
-
-def terminate(pid: int, first: signal.Signals = signal.SIGTERM, timeout: float = 10.0) -> None:
-    """Send ``first``, then SIGKILL if ``pid`` is still there after ``timeout`` seconds."""
-    with contextlib.suppress(ProcessLookupError):
-        os.kill(pid, first)
-        if not _wait_gone(pid, timeout):
-            os.kill(pid, signal.SIGKILL)
-            _wait_gone(pid, 5.0)
-
-
-def _read_pid(path: Path) -> int | None:
-    try:
-        return int(path.read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-def _log_tail(path: Path, lines: int = 20) -> str:
-    try:
-        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"
-
-
-def _make_workdir(prefix: str) -> Path:
-    workdir = Path(tempfile.mkdtemp(prefix=prefix))
-    (workdir / OWNER_FILE).write_text(str(os.getpid()))
-    return workdir
-
-
-def reap_stale(tmpdir: str | None = None) -> list[Path]:
-    """Stop servers and remove folders left behind by test runs that died; returns the removed folders.
-
-    A folder is stale when the process named in its ``owner.pid`` is gone. Before killing the pid in a
-    leftover pid file we check it still names a postgres/redis process, since pids get reused.
-    """
-    removed: list[Path] = []
-    base = Path(tmpdir or tempfile.gettempdir())
-    for prefix, pid_file, name in (
-        (PG_PREFIX, Path("data/postmaster.pid"), "postgres"),
-        (REDIS_PREFIX, Path("redis.pid"), "redis-server"),
-    ):
-        for workdir in base.glob(prefix + "*"):
-            owner = _read_pid(workdir / OWNER_FILE)
-            if owner is None or pid_alive(owner):
-                continue
-            server_pid = _read_pid(workdir / pid_file)
-            if server_pid and pid_alive(server_pid) and _process_name(server_pid).startswith(name):
-                # SIGQUIT: PostgreSQL's immediate shutdown (takes its backends along); Redis exits on it too.
-                terminate(server_pid, signal.SIGQUIT, timeout=5.0)
-            shutil.rmtree(workdir, ignore_errors=True)
-            removed.append(workdir)
-    return removed
-
-
-# --- PostgreSQL -----------------------------------------------------------------------------------------
 
 
 def find_pg_bindir() -> Path:
@@ -246,8 +163,8 @@ class PostgresCluster:
             raise ServerUnavailable(f"No initdb in {bindir}: install the Debian package 'postgresql'.")
         self._as_owner([])  # fail early and clearly when root lacks the postgres user
         reap_stale()
-        workdir = self.workdir = _make_workdir(PG_PREFIX)
-        _RUNNING[id(self)] = self
+        workdir = self.workdir = make_workdir(PG_PREFIX)
+        register_running(self)
         try:
             if os.geteuid() == 0:
                 postgres = pwd.getpwnam("postgres")
@@ -268,7 +185,7 @@ class PostgresCluster:
 
     def _start_server(self, bindir: Path, data: Path, workdir: Path) -> None:
         log = workdir / "postgres.log"
-        for _attempt in range(_START_ATTEMPTS):
+        for _attempt in range(START_ATTEMPTS):
             port = free_port()
             # Durability is pointless for throwaway data; switching it off makes CREATE DATABASE cheap.
             options = (
@@ -280,9 +197,9 @@ class PostgresCluster:
             if started.returncode == 0:
                 self.port = port
                 return
-            if _ADDRESS_IN_USE not in _log_tail(log):
+            if ADDRESS_IN_USE not in log_tail(log):
                 break
-        raise ServerStartError(f"pg_ctl start failed:\n{started.stdout}{started.stderr}\n{_log_tail(log)}")
+        raise ServerStartError(f"pg_ctl start failed:\n{started.stdout}{started.stderr}\n{log_tail(log)}")
 
     def _admin(self) -> Any:
         import psycopg  # only the PostgreSQL tier needs the driver
@@ -320,11 +237,11 @@ class PostgresCluster:
     def stop(self) -> None:
         """Fast shutdown (open sessions are disconnected) and removal of the folder; safe to call twice."""
         workdir, self.workdir, self.port = self.workdir, None, None
-        _RUNNING.pop(id(self), None)
+        unregister_running(self)
         if workdir is None:
             return
         data = workdir / "data"
-        pid = _read_pid(data / "postmaster.pid")
+        pid = read_pid(data / "postmaster.pid")
         if pid is not None and pid_alive(pid) and self._bindir is not None:
             with contextlib.suppress(subprocess.TimeoutExpired, ServerUnavailable):
                 pg_ctl = str(self._bindir / "pg_ctl")
@@ -334,169 +251,6 @@ class PostgresCluster:
                 )  # fmt: skip
         if pid is not None and pid_alive(pid):
             terminate(pid, signal.SIGQUIT, timeout=5.0)
-        shutil.rmtree(workdir, ignore_errors=True)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
-
-
-# --- Redis ----------------------------------------------------------------------------------------------
-
-
-def find_redis_server() -> str:
-    """Path of ``redis-server``: $CARBOT_REDIS_SERVER or the PATH."""
-    wanted = os.environ.get(REDIS_SERVER_ENV) or "redis-server"
-    found = shutil.which(wanted)
-    if found is None:
-        raise ServerUnavailable(
-            f"'{wanted}' not found: install the Debian package 'redis-server' (apt-get install redis-server) "
-            f"or point {REDIS_SERVER_ENV} at the binary."
-        )
-    return found
-
-
-class RedisError(RuntimeError):
-    """Redis answered a command with an error reply."""
-
-
-def _encode(*args: str | int) -> bytes:
-    parts = [f"*{len(args)}\r\n".encode()]
-    for arg in args:
-        raw = str(arg).encode()
-        parts.append(b"$%d\r\n%s\r\n" % (len(raw), raw))
-    return b"".join(parts)
-
-
-def _read_reply(stream: Any) -> Any:
-    line = stream.readline()
-    if not line.endswith(b"\r\n"):
-        raise ConnectionError("Redis closed the connection")
-    kind, body = line[:1], line[1:-2]
-    if kind == b"+":
-        return body.decode()
-    if kind == b"-":
-        raise RedisError(body.decode())
-    if kind == b":":
-        return int(body)
-    if kind == b"$":
-        size = int(body)
-        return None if size < 0 else stream.read(size + 2)[:-2]
-    if kind == b"*":
-        size = int(body)
-        return None if size < 0 else [_read_reply(stream) for _ in range(size)]
-    raise ConnectionError(f"unexpected Redis reply {line!r}")
-
-
-def redis_command(port: int, *args: str | int, timeout: float = 5.0) -> Any:
-    """Send one command to the Redis server on 127.0.0.1:``port`` (tiny RESP client, no dependencies)."""
-    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as sock:
-        sock.sendall(_encode(*args))
-        with sock.makefile("rb") as stream:
-            return _read_reply(stream)
-
-
-class RedisServer:
-    """A throwaway Redis server: no persistence, loopback only, daemonised with a pid file.
-
-    Use as a context manager or call :meth:`start` / :meth:`stop` (both idempotent).
-    """
-
-    def __init__(self, executable: str | None = None) -> None:
-        self.executable = executable
-        self.port: int | None = None
-        self.workdir: Path | None = None
-
-    @property
-    def running(self) -> bool:
-        """Whether the server was started and not stopped yet."""
-        return self.port is not None
-
-    @property
-    def url(self) -> str:
-        """redis:// URL of database 0."""
-        if self.port is None:
-            raise RuntimeError("Redis server is not running")
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    @property
-    def pid(self) -> int | None:
-        """Process id of the daemonised server (from its pid file)."""
-        return None if self.workdir is None else _read_pid(self.workdir / "redis.pid")
-
-    def command(self, *args: str | int) -> Any:
-        """Send one command and return the decoded reply (bulk strings as bytes)."""
-        if self.port is None:
-            raise RuntimeError("Redis server is not running")
-        return redis_command(self.port, *args)
-
-    def flush(self) -> None:
-        """Empty every database, so the next test starts without keys."""
-        self.command("FLUSHALL")
-
-    def start(self, timeout: float = 10.0) -> Self:
-        """Start on a free port and wait until it answers PING."""
-        if self.running:
-            return self
-        executable = self.executable or find_redis_server()
-        if shutil.which(executable) is None:
-            raise ServerUnavailable(f"Redis server binary '{executable}' not found or not executable.")
-        reap_stale()
-        workdir = self.workdir = _make_workdir(REDIS_PREFIX)
-        _RUNNING[id(self)] = self
-        try:
-            self._start_server(executable, workdir, timeout)
-        except BaseException:
-            self.stop()
-            raise
-        return self
-
-    def _start_server(self, executable: str, workdir: Path, timeout: float) -> None:
-        log = workdir / "redis.log"
-        for _attempt in range(_START_ATTEMPTS):
-            port = free_port()
-            subprocess.run(
-                [executable, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-                 "--daemonize", "yes", "--pidfile", str(workdir / "redis.pid"), "--dir", str(workdir),
-                 "--logfile", str(log)],
-                cwd=workdir, capture_output=True, timeout=30, check=True,
-            )  # fmt: skip
-            if self._wait_ready(port, timeout):
-                self.port = port
-                return
-            pid = self.pid
-            if pid is not None:
-                terminate(pid)
-            if _ADDRESS_IN_USE not in _log_tail(log):
-                break
-        raise ServerStartError(f"redis-server did not answer PING within {timeout:.0f} s:\n{_log_tail(log)}")
-
-    def _wait_ready(self, port: int, timeout: float) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError, RedisError):
-                # The pid file must exist too, or stop() could not find the daemon.
-                if redis_command(port, "PING", timeout=1.0) == "PONG" and self.pid is not None:
-                    return True
-            pid = self.pid
-            if pid is not None and not pid_alive(pid):
-                return False
-            time.sleep(0.02)
-        return False
-
-    def stop(self) -> None:
-        """Terminate the daemon by its pid and remove the folder; safe to call twice."""
-        pid = self.pid
-        workdir, self.workdir, self.port = self.workdir, None, None
-        _RUNNING.pop(id(self), None)
-        if workdir is None:
-            return
-        if pid is not None and pid_alive(pid):
-            terminate(pid)
         shutil.rmtree(workdir, ignore_errors=True)
 
     def __enter__(self) -> Self:

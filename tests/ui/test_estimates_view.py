@@ -23,6 +23,7 @@ from app.services.estimate_document import estimate_pdf
 from app.services.estimates import EstimateService
 from app.services.order_lines import LineInput
 from app.services.registry import Services
+from app.services.vehicles import VehicleInput
 from app.services.work_orders import Intake
 from tests.ui.test_counter import TODAY, add_customer_with_vehicle, make_ctx, visible_error
 from ui.views.counter.view import CounterView
@@ -121,8 +122,6 @@ def test_ctrl_k_in_the_order_editor_and_for_a_vehicle_without_owner(
     view.new_estimate()
     estimate = view.orders.estimate_editor.estimate
     assert estimate is not None and (estimate.customer_id, estimate.vehicle_id) == (customer_id, vehicle_id)
-    from app.services.vehicles import VehicleInput
-
     orphan, _changes = services.vehicles.create(VehicleInput(plate="M-XY 9"))
     messages: list[str] = []
     view.ctx.bus.status_message_posted.connect(messages.append)

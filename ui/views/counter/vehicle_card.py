@@ -36,6 +36,7 @@ HISTORY_KINDS = {
     "owner": N_("Halter"),
     "km": N_("km-Stand"),
     "obd": N_("Diagnose"),
+    "dtc_cleared": N_("Fehler gelöscht"),
 }
 PLATE_CSS = (
     "QLabel { font-size: 22pt; font-weight: 700; letter-spacing: 1px; color: #111; background: #ffffff; "
@@ -56,8 +57,8 @@ def history_time(entry: HistoryEntry) -> str:
 
 
 class VehicleCard(QWidget):
-    """Shows one vehicle; buttons for "Neuer Auftrag", "Kostenvoranschlag", "km erfassen", "HU eingetragen"
-    and "Bearbeiten"."""
+    """Shows one vehicle; buttons for "Neuer Auftrag", "Kostenvoranschlag", "km erfassen", "HU eingetragen",
+    "Diagnose" and "Bearbeiten"."""
 
     edit_requested = Signal(object)  # VehicleDTO
     mileage_requested = Signal(object)  # VehicleDTO
@@ -66,6 +67,7 @@ class VehicleCard(QWidget):
     order_activated = Signal(int)  # work order id
     new_order_requested = Signal()
     new_estimate_requested = Signal()
+    diagnosis_requested = Signal(int)  # vehicle id: open the Diagnose tab for it
     load_failed = Signal()
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
@@ -109,6 +111,12 @@ class VehicleCard(QWidget):
         self.new_order_button.setObjectName("newOrderButton")
         self.new_order_button.setToolTip(_("Auftragsannahme für dieses Fahrzeug (F2)"))
         self.new_order_button.clicked.connect(self.new_order_requested)
+        self.diagnosis_button = QPushButton(_("Diagnose"))
+        self.diagnosis_button.setObjectName("diagnosisButton")
+        self.diagnosis_button.setToolTip(_("Fehlerspeicher und Live-Daten dieses Fahrzeugs im Diagnose-Tab"))
+        self.diagnosis_button.clicked.connect(
+            lambda: self.diagnosis_requested.emit(self.vehicle.id) if self.vehicle is not None else None
+        )
         self.new_estimate_button = QPushButton(_("Kostenvoranschlag"))
         self.new_estimate_button.setObjectName("newEstimateButton")
         self.new_estimate_button.setToolTip(_("Neuer Kostenvoranschlag für dieses Fahrzeug (Strg+K)"))
@@ -127,6 +135,7 @@ class VehicleCard(QWidget):
         header.addWidget(self.plate, 0, Qt.AlignmentFlag.AlignTop)
         header.addLayout(titles, 1)
         header.addWidget(self.new_order_button, 0, Qt.AlignmentFlag.AlignTop)
+        header.addWidget(self.diagnosis_button, 0, Qt.AlignmentFlag.AlignTop)
         header.addWidget(self.new_estimate_button, 0, Qt.AlignmentFlag.AlignTop)
         header.addWidget(self.edit_button, 0, Qt.AlignmentFlag.AlignTop)
         return header

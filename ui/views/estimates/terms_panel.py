@@ -33,6 +33,19 @@ from ui.widgets.form import ValidatedForm
 FIELDS = ("binding", "valid_until", "charged", "fee_net", "notes")
 
 
+def _row(*widgets: QWidget | None) -> QWidget:
+    """Widgets side by side in one form row; None is a stretch that takes the rest of the width."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for widget in widgets:
+        if widget is None:
+            layout.addStretch(1)
+        else:
+            layout.addWidget(widget, 1 if isinstance(widget, QLabel) and widget.wordWrap() else 0)
+    return row
+
+
 class TermsPanel(QGroupBox):
     """``save_requested`` carries the keyword arguments for ``EstimateService.set_terms``."""
 
@@ -69,27 +82,10 @@ class TermsPanel(QGroupBox):
         self.form = ValidatedForm()
         self.form.setHorizontalSpacing(10)
         self.form.setVerticalSpacing(3)
-        binding_row = QWidget()
-        binding_layout = QHBoxLayout(binding_row)
-        binding_layout.setContentsMargins(0, 0, 0, 0)
-        binding_layout.addWidget(self.binding)
-        binding_layout.addWidget(self.binding_hint, 1)
-        fee_row = QWidget()
-        fee_layout = QHBoxLayout(fee_row)
-        fee_layout.setContentsMargins(0, 0, 0, 0)
-        fee_layout.addWidget(self.charged)
-        fee_layout.addSpacing(8)
-        fee_layout.addWidget(QLabel(_("Gebühr netto (€)")))
-        fee_layout.addWidget(self.fee)
-        fee_layout.addStretch(1)
-        self.form.add("binding", _("Art"), binding_row)
-        valid_row = QWidget()
-        valid_layout = QHBoxLayout(valid_row)
-        valid_layout.setContentsMargins(0, 0, 0, 0)
-        valid_layout.addWidget(self.valid_until)
-        valid_layout.addStretch(1)
-        self.form.add("valid_until", _("Gültig bis"), valid_row)
-        self.form.add("charged", _("Kosten des KVA"), fee_row)
+        self.form.add("binding", _("Art"), _row(self.binding, self.binding_hint))
+        self.form.add("valid_until", _("Gültig bis"), _row(self.valid_until, None))
+        fee_label = QLabel(_("Gebühr netto (€)"))
+        self.form.add("charged", _("Kosten des KVA"), _row(self.charged, fee_label, self.fee, None))
         self.form.fields["fee_net"] = self.form.fields["charged"]  # the fee's messages appear in its row
         self.form.add("notes", _("Hinweise"), self.notes)
         self.save_button = QPushButton(_("Bedingungen speichern"))

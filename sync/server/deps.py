@@ -1,0 +1,95 @@
+"""FastAPI dependencies as ``Annotated`` aliases (the FastAPI full-stack template's ``deps.py``).
+
+- ``ContextDep``: the app's ``ServerContext``;
+- ``SessionDep``: one session per request, committed after the handler returns and before the
+  response is sent (``scope="function"``), rolled back on any error;
+- ``CurrentPrincipal``: the validated, unrevoked caller (user or device) from ``Authorization: Bearer``;
+- ``CurrentUser``: the same, but only people (a device token gets 403);
+- ``OptionalPrincipal``: the caller, or None without a valid token (logout);
+- ``ClientIp``: the client address as uvicorn resolved it (trusted proxies only).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from sync.server.auth.tokens import Principal
+from sync.server.context import ServerContext
+from sync.server.errors import Forbidden, Unauthorized
+
+_bearer = HTTPBearer(auto_error=False, description="Access token (ES256-JWT, typ at+jwt)")
+
+
+def get_context(request: Request) -> ServerContext:
+    """The context the app was built with."""
+    ctx: ServerContext = request.app.state.ctx
+    return ctx
+
+
+ContextDep = Annotated[ServerContext, Depends(get_context)]
+
+
+def get_session(ctx: ContextDep) -> Iterator[Session]:
+    """A session for this request: commit on success, roll back on error."""
+    with ctx.db.sessions() as session:
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+
+
+def _principal(ctx: ServerContext, session: Session, credentials: HTTPAuthorizationCredentials) -> Principal:
+    principal = ctx.tokens.principal(credentials.credentials)
+    if ctx.revocations.is_revoked(session, principal.jti):
+        raise Unauthorized("Die Anmeldung wurde beendet. Bitte erneut anmelden.", code="token_revoked")
+    return principal
+
+
+def get_principal(ctx: ContextDep, session: SessionDep, credentials: Credentials) -> Principal:
+    """The caller; 401 without a valid, unrevoked access token."""
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized()
+    return _principal(ctx, session, credentials)
+
+
+def get_optional_principal(ctx: ContextDep, session: SessionDep, credentials: Credentials) -> Principal | None:
+    """The caller if a valid access token was sent, else None (logout must work with an expired one)."""
+    if credentials is None:
+        return None
+    try:
+        return _principal(ctx, session, credentials)
+    except Unauthorized:
+        return None
+
+
+CurrentPrincipal = Annotated[Principal, Depends(get_principal)]
+OptionalPrincipal = Annotated[Principal | None, Depends(get_optional_principal)]
+
+
+def get_current_user(principal: CurrentPrincipal) -> Principal:
+    """The caller if it is a person; 403 for a device token."""
+    if not principal.is_user:
+        raise Forbidden("Diese Funktion steht nur angemeldeten Benutzern zur Verfügung.")
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(get_current_user)]
+
+
+def get_client_ip(request: Request) -> str:
+    """The client address (behind a proxy uvicorn takes it from X-Forwarded-For of trusted proxies)."""
+    return request.client.host if request.client else "unknown"
+
+
+ClientIp = Annotated[str, Depends(get_client_ip)]

@@ -1,0 +1,184 @@
+"""The FastAPI app factory, error handlers, request logging and the logging setup of the server.
+
+``create_app(settings)`` builds a complete app (tests build several, each with its own settings and
+clock); ``create_app_from_env()`` is the factory uvicorn workers call. Logs carry method, route
+template, status and duration: no client addresses, query strings, bodies, tokens or e-mail addresses.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app import __version__
+from app.errors import ConflictError, NotFound as DomainNotFound, ValidationError as DomainValidationError
+from sync.server.context import ServerContext
+from sync.server.config import Settings
+from sync.server.errors import ApiError
+from sync.server.models import Clock, utcnow
+from sync.server.routes import accounts, auth, devices, health
+from sync.server.store import KeyValueStore
+
+log = logging.getLogger(__name__)
+request_log = logging.getLogger("sync.server.requests")
+
+# German texts for pydantic's error types (the rest fall back to "Ungültiger Wert.").
+_PYDANTIC_MESSAGES = {
+    "missing": "Pflichtfeld fehlt.",
+    "extra_forbidden": "Dieses Feld ist nicht erlaubt.",
+    "string_too_short": "Zu kurz.",
+    "string_too_long": "Zu lang.",
+    "too_long": "Zu viele Einträge.",
+    "string_type": "Text erwartet.",
+    "json_invalid": "Ungültiges JSON.",
+    "model_attributes_type": "Objekt erwartet.",
+    "enum": "Ungültiger Wert.",
+    "list_type": "Liste erwartet.",
+}
+_STATUS_MESSAGES = {
+    404: "Nicht gefunden.",
+    405: "Diese Methode ist hier nicht erlaubt.",
+    401: "Bitte melden Sie sich an.",
+    403: "Dafür fehlt Ihnen die Berechtigung.",
+}
+
+
+def _error(status: int, detail: str, code: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+    return JSONResponse({"detail": detail, "code": code, **extra}, status_code=status, headers=headers)
+
+
+def _field_message(error: Any) -> str:
+    if error.get("type") == "value_error":  # our own validators raise German texts
+        ctx = error.get("ctx") or {}
+        return str(ctx.get("error", "Ungültiger Wert."))
+    return _PYDANTIC_MESSAGES.get(error.get("type", ""), "Ungültiger Wert.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every error becomes ``{"detail": German text, "code": id}`` with the right status."""
+
+    @app.exception_handler(ApiError)
+    async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        extra = {"errors": [{"field": exc.field, "message": exc.message}]} if exc.status_code == 422 else {}
+        return _error(exc.status_code, exc.message, exc.code, exc.headers or None, **extra)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            {"field": ".".join(str(part) for part in err.get("loc", ())[1:]) or "body", "message": _field_message(err)}
+            for err in exc.errors()
+        ]
+        return _error(422, "Die Anfrage ist ungültig.", "invalid", errors=problems)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = _STATUS_MESSAGES.get(exc.status_code, "Die Anfrage konnte nicht bearbeitet werden.")
+        return _error(exc.status_code, detail, "http_error", dict(exc.headers) if exc.headers else None)
+
+    @app.exception_handler(DomainValidationError)
+    async def domain_invalid(_request: Request, exc: DomainValidationError) -> JSONResponse:
+        return _error(422, exc.message, "invalid", errors=[{"field": exc.field, "message": exc.message}])
+
+    @app.exception_handler(DomainNotFound)
+    async def domain_not_found(_request: Request, exc: DomainNotFound) -> JSONResponse:
+        return _error(404, exc.message, "not_found")
+
+    @app.exception_handler(ConflictError)
+    async def domain_conflict(_request: Request, exc: ConflictError) -> JSONResponse:
+        return _error(409, exc.message, "conflict")
+
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled %s", type(exc).__name__, exc_info=exc)
+        return _error(500, "Interner Fehler. Bitte später erneut versuchen.", "internal")
+
+
+class RequestLogMiddleware:
+    """One log line per request without personal data; sets ``X-Content-Type-Options``."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+
+        async def send_wrapper(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"], (b"x-content-type-options", b"nosniff")]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", "-")  # the template (/v1/users/{user_id}), not the raw path
+            request_log.info("%s %s %d %.1fms", scope["method"], path, status, (time.perf_counter() - started) * 1000)
+
+
+def create_app(settings: Settings, *, clock: Clock = utcnow, store: KeyValueStore | None = None) -> FastAPI:
+    """A complete API app: migrates the database, loads the keys and mounts every router."""
+    ctx = ServerContext.build(settings, clock=clock, store=store)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        ctx.close()
+
+    app = FastAPI(
+        title="CarBot Werkstatt API",
+        version=__version__,
+        description="Konten, Standorte, Arbeitsplätze und Anmeldung des CarBot-Werkstatt-Servers.",
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    for module in (health, auth, devices, accounts):
+        app.include_router(module.router)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=False,  # bearer tokens, no cookies
+            allow_methods=["GET", "POST", "DELETE"],
+            allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
+            max_age=600,
+        )
+    app.add_middleware(RequestLogMiddleware)
+    return app
+
+
+def configure_logging(settings: Settings) -> None:
+    """Log to stderr (the process manager collects it); called only by entry points."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level.upper())
+    logging.captureWarnings(True)
+    # uvicorn's access log would write client addresses; our RequestLogMiddleware replaces it.
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+def create_app_from_env() -> FastAPI:
+    """The factory uvicorn workers call (``sync.server.main:create_app_from_env``)."""
+    settings = Settings()
+    configure_logging(settings)
+    return create_app(settings)

@@ -1,0 +1,1 @@
+"""Alembic history of the server database (separate from the desktop schema in app/migrations)."""

@@ -1,0 +1,63 @@
+"""GET /v1/me, GET/POST /v1/locations, GET/POST /v1/users (tenant from the token only)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from sync.server import accounts
+from sync.server.deps import ContextDep, CurrentPrincipal, CurrentUser, SessionDep
+from sync.server.errors import ERROR_RESPONSES
+from sync.server.schemas import LocationCreate, LocationPublic, MePublic, UserCreate, UserPublic
+
+router = APIRouter(prefix="/v1", tags=["Organisation"], responses=ERROR_RESPONSES)
+
+
+@router.get("/me", response_model=MePublic)
+def me(session: SessionDep, principal: CurrentPrincipal) -> MePublic:
+    """Who am I (user or device), in which organisation and locations."""
+    return accounts.me(session, principal)
+
+
+@router.get("/locations", response_model=list[LocationPublic])
+def list_locations(session: SessionDep, user: CurrentUser) -> list[LocationPublic]:
+    """Locations the caller may see."""
+    return accounts.list_locations(session, user)
+
+
+@router.post("/locations", response_model=LocationPublic, status_code=status.HTTP_201_CREATED)
+def create_location(body: LocationCreate, ctx: ContextDep, session: SessionDep, user: CurrentUser) -> LocationPublic:
+    """Add a location (owner)."""
+    return accounts.create_location(ctx, session, user, name=body.name)
+
+
+@router.get("/locations/{location_id}", response_model=LocationPublic)
+def get_location(location_id: str, session: SessionDep, user: CurrentUser) -> LocationPublic:
+    """One location."""
+    return accounts.get_location(session, user, location_id)
+
+
+@router.get("/users", response_model=list[UserPublic])
+def list_users(ctx: ContextDep, session: SessionDep, user: CurrentUser) -> list[UserPublic]:
+    """The organisation's users (owner, auditor)."""
+    return accounts.list_users(ctx, session, user)
+
+
+@router.post("/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
+def create_user(body: UserCreate, ctx: ContextDep, session: SessionDep, user: CurrentUser) -> UserPublic:
+    """Invite a staff member with a role (owner)."""
+    return accounts.create_user(
+        ctx,
+        session,
+        user,
+        email=body.email,
+        name=body.name,
+        role=body.role,
+        password=body.password,
+        location_ids=body.location_ids,
+    )
+
+
+@router.get("/users/{user_id}", response_model=UserPublic)
+def get_user(user_id: str, ctx: ContextDep, session: SessionDep, user: CurrentUser) -> UserPublic:
+    """One user of the organisation (owner, auditor)."""
+    return accounts.get_user(ctx, session, user, user_id)
