@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 
+from app import formatting
 from app.errors import WorkshopError
 from app.i18n import _
 from ui.workers.obd_messages import (
@@ -48,11 +49,13 @@ if TYPE_CHECKING:
     from drivers.obd.live import LiveSampler
     from drivers.obd.reader import ObdReader
     from drivers.obd.reconnect import Reconnector
-    from drivers.obd.results import ConnectionInfo
+    from drivers.obd.results import ConnectionInfo, VinResult
 
 log = logging.getLogger(__name__)
 
-EMIT_INTERVAL = 0.065  # seconds between live batches: ~15 per second at CAN speed, above the 10 Hz graphs need
+EMIT_INTERVAL = (
+    0.065  # seconds between live batches: ~15 per second at CAN speed, above the 10 Hz graphs need
+)
 RECONNECT_TICK_MS = 200  # how often the lost link checks whether the next attempt is due
 QUEUED = Qt.ConnectionType.QueuedConnection
 
@@ -105,6 +108,9 @@ class ObdWorker(QObject):
         self._protocol: str | None = None
         self._state = LinkState.DISCONNECTED
         self._last_status: LinkStatus | None = None
+        self._vin: VinResult | None = (
+            None  # read once per connection: it does not change, and costs a multi-frame reply
+        )
         self._sampler: LiveSampler | None = None
         self._live_names: tuple[str, ...] = ()
         self._rows: list[Row] = []
@@ -131,8 +137,10 @@ class ObdWorker(QObject):
         from drivers.obd.reader import ObdReader
         from drivers.obd.reconnect import Reconnector
 
-        self._reader = self._reader_factory() if self._reader_factory else ObdReader(
-            command_timeout=self.command_timeout
+        self._reader = (
+            self._reader_factory()
+            if self._reader_factory
+            else ObdReader(command_timeout=self.command_timeout)
         )
         first, maximum = self._reconnect_args
         self._reconnector = Reconnector(first=first, maximum=maximum)
@@ -179,7 +187,9 @@ class ObdWorker(QObject):
             self.error_occurred.emit(exc.message)
         except Exception as exc:  # noqa: BLE001 - a bug must not kill the adapter thread
             log.exception("OBD worker request failed")
-            self.error_occurred.emit(_("Unerwarteter Fehler in der Diagnose: {error}").format(error=type(exc).__name__))
+            self.error_occurred.emit(
+                _("Unerwarteter Fehler in der Diagnose: {error}").format(error=type(exc).__name__)
+            )
         finally:
             if busy:
                 self.busy_changed.emit("")
@@ -188,7 +198,9 @@ class ObdWorker(QObject):
         if self._state is LinkState.CONNECTED and self._reader is not None and self._reader.connected:
             return True
         if self._state is LinkState.LOST:
-            self.error_occurred.emit(_("Die Verbindung ist unterbrochen – der Adapter wird gerade neu verbunden."))
+            self.error_occurred.emit(
+                _("Die Verbindung ist unterbrochen – der Adapter wird gerade neu verbunden.")
+            )
         else:
             self.error_occurred.emit(_("Nicht verbunden – bitte zuerst mit dem Adapter verbinden."))
         return False
@@ -236,11 +248,15 @@ class ObdWorker(QObject):
     def _on_connected(self, info: ConnectionInfo) -> None:
         reader = self._require_reader()
         self._protocol = info.protocol  # a reconnect goes straight to the protocol that worked
+        seconds = formatting.number(info.seconds, 1)
         self._set_status(
-            LinkStatus(LinkState.CONNECTED, _("Verbunden – {protocol}").format(protocol=info.protocol_name), adapter=info)
+            LinkStatus(
+                LinkState.CONNECTED, _("Verbunden in {seconds} s").format(seconds=seconds), adapter=info
+            )
         )
         self.connected.emit(info)
-        self.vehicle_read.emit(VehicleFacts(reader.read_vin(), reader.read_status()))
+        self._vin = reader.read_vin()
+        self.vehicle_read.emit(VehicleFacts(self._vin, reader.read_status()))
 
     @Slot()
     def _disconnect(self) -> None:
@@ -279,7 +295,9 @@ class ObdWorker(QObject):
             LinkStatus(
                 LinkState.LOST,
                 lost_text(seconds),
-                error.message if error is not None else _("Verbindung zum Adapter verloren – Stecker prüfen."),
+                error.message
+                if error is not None
+                else _("Verbindung zum Adapter verloren – Stecker prüfen."),
                 seconds,
             )
         )
@@ -327,8 +345,8 @@ class ObdWorker(QObject):
         def scan() -> None:
             reader = self._require_reader()
             assert reader.info is not None
-            vin, status = reader.read_vin(), reader.read_status()
-            dtcs = reader.read_dtcs()
+            vin = self._vin if self._vin is not None and self._vin.state == "ok" else reader.read_vin()
+            status, dtcs = reader.read_status(), reader.read_dtcs()
             frame = reader.freeze_frame()
             self.scan_finished.emit(ScanResult(reader.info, vin, status, dtcs, frame))
 
@@ -343,7 +361,8 @@ class ObdWorker(QObject):
             reader = self._require_reader()
             result = reader.clear_dtcs()
             self.cleared.emit(result)
-            self.vehicle_read.emit(VehicleFacts(reader.read_vin(), reader.read_status()))
+            vin = self._vin if self._vin is not None else reader.read_vin()
+            self.vehicle_read.emit(VehicleFacts(vin, reader.read_status()))
 
         self._guarded(_("Fehlerspeicher wird gelöscht …"), clear)
 
@@ -373,7 +392,9 @@ class ObdWorker(QObject):
         self._rows, self._latest = [], {}
         self._last_emit = time.monotonic()
         self.live_started.emit(
-            LiveStarted(names, tuple(pid_label(n) for n in names), time.monotonic(), sampler.batched, unsupported)
+            LiveStarted(
+                names, tuple(pid_label(n) for n in names), time.monotonic(), sampler.batched, unsupported
+            )
         )
         assert self._poll is not None
         self._poll.start()

@@ -125,20 +125,38 @@ class TokenService:
         if key is None:
             raise _invalid("unknown kid")
         try:
-            return jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 key,
                 algorithms=ALLOWED_ALGORITHMS,
                 audience=audience or self._settings.jwt_audience,
                 issuer=self._settings.jwt_issuer,
-                leeway=self._settings.clock_skew_seconds,
-                options={"require": REQUIRED_CLAIMS, "strict_aud": True},
+                # Times are checked below against the server's clock (the one that issued them).
+                options={
+                    "require": REQUIRED_CLAIMS,
+                    "strict_aud": True,
+                    "verify_exp": False,
+                    "verify_nbf": False,
+                    "verify_iat": False,
+                },
             )
-        except jwt.ExpiredSignatureError as exc:
-            log.debug("access token rejected: expired")
-            raise Unauthorized(EXPIRED_TOKEN, code="token_expired") from exc
         except jwt.PyJWTError as exc:
             raise _invalid(type(exc).__name__) from exc
+        self._check_times(claims)
+        return claims
+
+    def _check_times(self, claims: dict[str, Any]) -> None:
+        times = [claims.get(name) for name in ("iat", "nbf", "exp")]
+        if not all(isinstance(value, int) and not isinstance(value, bool) for value in times):
+            raise _invalid("time claims")
+        iat, nbf, exp = (int(value) for value in times)  # type: ignore[arg-type]
+        now = self._clock().timestamp()
+        skew = self._settings.clock_skew_seconds
+        if exp <= now - skew:
+            log.debug("access token rejected: expired")
+            raise Unauthorized(EXPIRED_TOKEN, code="token_expired")
+        if nbf > now + skew or iat > now + skew:
+            raise _invalid("not yet valid")
 
     def principal(self, token: str) -> Principal:
         """Validate an access token and turn its claims into a Principal (revocation not yet checked)."""

@@ -48,7 +48,9 @@ class DtcTable(QGroupBox):
         self.setToolTip(_(DTC_KIND_HINTS[kind]))
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName(f"dtcTable_{kind}")
-        self.table.setHorizontalHeaderLabels([_("Code"), _("Beschreibung"), _("System"), _("Schwere"), _("Steuergerät")])
+        self.table.setHorizontalHeaderLabels(
+            [_("Code"), _("Beschreibung"), _("System"), _("Schwere"), _("Steuergerät")]
+        )
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -83,11 +85,13 @@ class DtcTable(QGroupBox):
                 QTableWidgetItem(code.code),
                 QTableWidgetItem(code.text_de or info.text),
                 QTableWidgetItem(info.system),
-                QTableWidgetItem(dtc_texts.severity_label(severity) if severity in SEVERITY_COLOURS else severity),
+                QTableWidgetItem(
+                    dtc_texts.severity_label(severity) if severity in SEVERITY_COLOURS else severity
+                ),
                 QTableWidgetItem(f"{code.ecu_name} ({code.ecu})" if code.ecu_name != code.ecu else code.ecu),
             )
             cells[0].setFont(bold)
-            cells[1].setToolTip(code.text_en)
+            cells[1].setToolTip(f"{code.text_de or info.text}\n({code.text_en})")
             cells[3].setBackground(QColor(background))
             cells[3].setForeground(QColor(foreground))
             cells[3].setTextAlignment(Qt.AlignmentFlag.AlignCenter)
@@ -134,7 +138,9 @@ class SuggestionList(QGroupBox):
         self.add_button = QPushButton(_("Zum Auftrag hinzufügen"))
         self.add_button.setObjectName("addSuggestions")
         self.add_button.setStyleSheet(PRIMARY_BUTTON)
-        self.add_button.setToolTip(_("Die angehakten Leistungen als Vorschlag (vom Kunden noch freizugeben) eintragen"))
+        self.add_button.setToolTip(
+            _("Die angehakten Leistungen als Vorschlag (vom Kunden noch freizugeben) eintragen")
+        )
         self.add_button.clicked.connect(lambda: self.add_clicked.emit(self.checked_ids()))
         self.list.itemChanged.connect(lambda _item: self._update_button())
         layout = QVBoxLayout(self)
@@ -193,11 +199,14 @@ class SuggestionList(QGroupBox):
         has_order = bool(self.order_label)
         self.add_button.setEnabled(has_order and bool(self.checked_ids()))
         self.add_button.setText(
-            _("Zum Auftrag {order} hinzufügen").format(order=self.order_label) if has_order
+            _("Zum Auftrag {order} hinzufügen").format(order=self.order_label)
+            if has_order
             else _("Zum Auftrag hinzufügen")
         )
         if not has_order:
-            self.add_button.setToolTip(_("Kein offener Auftrag für dieses Fahrzeug – zuerst einen Auftrag anlegen (F2)"))
+            self.add_button.setToolTip(
+                _("Kein offener Auftrag für dieses Fahrzeug – zuerst einen Auftrag anlegen (F2)")
+            )
 
 
 class DtcPanel(QWidget):
@@ -211,7 +220,9 @@ class DtcPanel(QWidget):
         self.scan_button = QPushButton(_("Fehlerspeicher auslesen"))
         self.scan_button.setObjectName("scanButton")
         self.scan_button.setStyleSheet(PRIMARY_BUTTON)
-        self.scan_button.setToolTip(_("Fehler, Bereitschaft und Freeze-Frame lesen und zum Fahrzeug speichern (Strg+L)"))
+        self.scan_button.setToolTip(
+            _("Fehler, Bereitschaft und Freeze-Frame lesen und zum Fahrzeug speichern (Strg+L)")
+        )
         self.scan_button.clicked.connect(self.scan_clicked)
         self.clear_button = QPushButton(_("Fehler löschen …"))
         self.clear_button.setObjectName("clearButton")

@@ -85,7 +85,9 @@ class LivePanel(QWidget):
         self.record_button.setObjectName("recordButton")
         self.record_button.setCheckable(True)
         self.record_button.setStyleSheet(RECORD_CSS)
-        self.record_button.setToolTip(_("Probefahrt aufzeichnen – wird beim Fahrzeug und im offenen Auftrag gespeichert"))
+        self.record_button.setToolTip(
+            _("Probefahrt aufzeichnen – wird beim Fahrzeug und im offenen Auftrag gespeichert")
+        )
         self.record_button.toggled.connect(self._record_toggled)
         self.record_info = QLabel(_("Zeichnet die laufenden Live-Daten auf."))
         self.record_info.setObjectName("recordInfo")
@@ -144,14 +146,17 @@ class LivePanel(QWidget):
         count = len(self.checked_names())
         if count > MAX_BATCH:
             self.count_hint.setText(
-                _("{n} ausgewählt – mehr als {max} passen nicht in eine Sammelabfrage, die Werte kommen langsamer.")
-                .format(n=count, max=MAX_BATCH)
+                _(
+                    "{n} ausgewählt – mehr als {max} passen nicht in eine Sammelabfrage, die Werte kommen langsamer."
+                ).format(n=count, max=MAX_BATCH)
             )
             self.count_hint.setStyleSheet("color: #e65100;")
         else:
-            self.count_hint.setText(_("{n} ausgewählt – bis {max} Werte kommen in einer Sammelabfrage.").format(
-                n=count, max=MAX_BATCH
-            ))
+            self.count_hint.setText(
+                _("{n} ausgewählt – bis {max} Werte kommen in einer Sammelabfrage.").format(
+                    n=count, max=MAX_BATCH
+                )
+            )
             self.count_hint.setStyleSheet(f"color: {SECONDARY_TEXT};")
         self._update_live_button()
 

@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from app.i18n import _
+from ui.views.counter.style import SECONDARY_TEXT
 from ui.views.diagnosis.style import PLOT_COLOURS, value_text
 from ui.workers.obd_messages import LiveBatch, LiveStarted
 
@@ -55,64 +57,86 @@ class Series:
 
 
 class LivePlots(QWidget):
-    """The stacked graphs of the running live view."""
+    """The stacked graphs of the running live view: a value label and a graph per row."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.graphics.setObjectName("livePlots")
-        self.graphics.setBackground("w")
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.graphics)
+        self.setObjectName("livePlots")
+        self.setStyleSheet("QWidget#livePlots { background: #ffffff; }")
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        self.grid = QGridLayout(self)
+        self.grid.setContentsMargins(10, 8, 10, 8)
+        self.grid.setHorizontalSpacing(8)
+        self.grid.setVerticalSpacing(2)
+        self.grid.setColumnStretch(1, 1)
         self.series: list[Series] = []
         self.plots: list[pg.PlotItem] = []
         self.curves: list[pg.PlotDataItem] = []
-        self.labels: list[pg.LabelItem] = []
+        self.labels: list[QLabel] = []
+        self._widgets: list[QWidget] = []
         self.started_at = 0.0
         self.now = 0.0
         self.refresh_count = 0
         self._placeholder()
 
+    def _clear(self) -> None:
+        for widget in self._widgets:
+            self.grid.removeWidget(widget)
+            widget.deleteLater()
+        for row in range(self.grid.rowCount()):
+            self.grid.setRowStretch(row, 0)
+        self._widgets = []
+        self.series, self.plots, self.curves, self.labels = [], [], [], []
+
     def _placeholder(self) -> None:
-        self.graphics.clear()
-        grid = self.graphics.ci.layout
-        grid.setColumnMinimumWidth(0, 0)
-        grid.setColumnMaximumWidth(0, 100_000)  # undo the fixed label column of a previous run
-        self.graphics.addLabel(
-            _("Messwerte links auswählen und „Live starten“ drücken."), row=0, col=0, color="#607d8b", size="13pt"
-        )
+        self._clear()
+        hint = QLabel(_("Messwerte links auswählen und „Live starten“ drücken."))
+        hint.setObjectName("liveHint")
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setStyleSheet(f"color: {SECONDARY_TEXT}; font-size: 13pt;")
+        self.grid.addWidget(hint, 0, 0, 1, 2)
+        self.grid.setRowStretch(0, 1)
+        self._widgets.append(hint)
 
     def start(self, started: LiveStarted) -> None:
-        """One row per PID: the value label on the left, the graph on the right."""
-        self.graphics.clear()
-        self.series, self.plots, self.curves, self.labels = [], [], [], []
+        """One row per PID: the value label on the left, the graph on the right (time axes linked)."""
+        self._clear()
         self.started_at, self.now = started.started_at, 0.0
-        self.graphics.ci.layout.setColumnFixedWidth(0, LABEL_WIDTH)
         count = len(started.names)
-        for row, (name, label) in enumerate(zip(started.names, started.labels, strict=True)):
-            series = Series(name, label, supported=name not in started.unsupported)
-            text = self.graphics.addLabel("", row=row, col=0, justify="left")
-            plot = self.graphics.addPlot(row=row, col=1)
+        for row, (name, label_text) in enumerate(zip(started.names, started.labels, strict=True)):
+            series = Series(name, label_text, supported=name not in started.unsupported)
+            label = QLabel()
+            label.setObjectName(f"liveValue_{name}")
+            label.setFixedWidth(LABEL_WIDTH)
+            label.setTextFormat(Qt.TextFormat.RichText)
+            widget = pg.PlotWidget(background="w")
+            widget.setObjectName(f"livePlot_{name}")
+            widget.setMinimumHeight(70)
+            plot = widget.getPlotItem()
             plot.setMenuEnabled(False)
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
             plot.showGrid(x=True, y=True, alpha=0.25)
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
-            plot.getAxis("left").setWidth(52)
+            plot.getAxis("left").setWidth(54)
             if self.plots:
                 plot.setXLink(self.plots[0])
             if row < count - 1:
                 plot.getAxis("bottom").setStyle(showValues=False)
+                plot.getAxis("bottom").setHeight(6)
             else:
                 plot.setLabel("bottom", _("Zeit seit Start (s)"))
             colour = PLOT_COLOURS[row % len(PLOT_COLOURS)]
             curve = plot.plot([], [], pen=pg.mkPen(colour, width=2), connect="finite")
+            self.grid.addWidget(label, row, 0)
+            self.grid.addWidget(widget, row, 1)
+            self.grid.setRowStretch(row, 1)
+            self._widgets += [label, widget]
             self.series.append(series)
             self.plots.append(plot)
             self.curves.append(curve)
-            self.labels.append(text)
+            self.labels.append(label)
         if self.plots:
             self.plots[0].setXRange(0, WINDOW_SECONDS, padding=0)
         self._update_labels()
@@ -169,9 +193,8 @@ class LivePlots(QWidget):
 
     def reset(self) -> None:
         """Back to the hint (another vehicle, or disconnected before anything ran)."""
-        self.series, self.plots, self.curves, self.labels = [], [], [], []
         self._placeholder()
 
     def label_texts(self) -> list[str]:
-        """Plain text of the value labels (tests)."""
-        return [label.text for label in self.labels]
+        """The value labels' rich text (tests)."""
+        return [label.text() for label in self.labels]

@@ -51,14 +51,14 @@ DTC_KIND_HINTS: dict[str, str] = {
 PROTOCOLS: tuple[tuple[str, str], ...] = (
     ("1", "SAE J1850 PWM"),
     ("2", "SAE J1850 VPW"),
-    ("3", "ISO 9141-2"),
-    ("4", "ISO 14230-4 KWP (5 Baud)"),
-    ("5", "ISO 14230-4 KWP (schnell)"),
-    ("6", "ISO 15765-4 CAN (11 Bit, 500 kBaud)"),
-    ("7", "ISO 15765-4 CAN (29 Bit, 500 kBaud)"),
-    ("8", "ISO 15765-4 CAN (11 Bit, 250 kBaud)"),
-    ("9", "ISO 15765-4 CAN (29 Bit, 250 kBaud)"),
-    ("A", "SAE J1939 CAN (29 Bit, 250 kBaud)"),
+    ("3", "ISO 9141-2 (K-Leitung)"),
+    ("4", "KWP2000 (5 Baud)"),
+    ("5", "KWP2000 (schnell)"),
+    ("6", "CAN 11 Bit, 500 kBaud"),
+    ("7", "CAN 29 Bit, 500 kBaud"),
+    ("8", "CAN 11 Bit, 250 kBaud"),
+    ("9", "CAN 29 Bit, 250 kBaud"),
+    ("A", "SAE J1939 CAN (Nfz)"),
 )
 
 # The live values a mechanic picks most (python-OBD command names), with German names; the first six are

@@ -99,7 +99,9 @@ class VehicleBar(QWidget):
         self.plate.setText(d.plate or _("ohne Kennzeichen"))
         owner = f" · {vehicle.customer_name}" if vehicle.customer_name else ""
         self.car.setText((" ".join(p for p in (d.make, d.model) if p) or _("Fahrzeug")) + owner)
-        self.vin.setText(_("FIN {vin}").format(vin=d.vin) if d.vin else _("FIN unbekannt – wird beim Verbinden gelesen"))
+        self.vin.setText(
+            _("FIN {vin}").format(vin=d.vin) if d.vin else _("FIN unbekannt – wird beim Verbinden gelesen")
+        )
 
     def set_orders(self, orders: list[WorkOrderDTO]) -> None:
         """The vehicle's open orders; editable ones can take suggestions. The newest editable is selected."""

@@ -81,7 +81,7 @@ class DiagnosisView(QWidget):
         self.pages = QTabWidget()
         self.pages.setObjectName("diagPages")
         self.pages.addTab(self.dtc, _("Fehlerspeicher"))
-        self.pages.addTab(self.readiness, _("Bereitschaft && Freeze-Frame").replace("&&", "&"))
+        self.pages.addTab(self.readiness, _("Bereitschaft && Freeze-Frame"))  # && = a literal & in a tab
         self.pages.addTab(self.live_panel, _("Live-Daten"))
 
         right = QVBoxLayout()
@@ -151,7 +151,9 @@ class DiagnosisView(QWidget):
         """Verbinden: the worker opens the port in its own thread."""
         url = self.connection.url()
         if not url:
-            self.show_banner(_("Bitte einen Anschluss wählen oder eine Adresse eingeben (z. B. COM3)."), "warn")
+            self.show_banner(
+                _("Bitte einen Anschluss wählen oder eine Adresse eingeben (z. B. COM3)."), "warn"
+            )
             return
         self.hide_banner()
         self._ensure_worker().connect_requested.emit(url, self.connection.selected_protocol())
@@ -225,7 +227,9 @@ class DiagnosisView(QWidget):
         diagnostics, vehicle = self.ctx.services.diagnostics, self.vehicle
 
         def fetch() -> str | None:
-            return diagnostics.remembered_protocol(vin=vehicle.data.vin or None, vehicle_id=vehicle.id, adapter_key=url)
+            return diagnostics.remembered_protocol(
+                vin=vehicle.data.vin or None, vehicle_id=vehicle.id, adapter_key=url
+            )
 
         self.ctx.query(fetch, self.connection.set_protocol, parent=self)
 
@@ -273,7 +277,10 @@ class DiagnosisView(QWidget):
 
         def remember() -> None:
             diagnostics.remember_protocol(
-                vin=vehicle.data.vin or None, vehicle_id=vehicle.id, adapter_key=info.url, protocol=info.protocol
+                vin=vehicle.data.vin or None,
+                vehicle_id=vehicle.id,
+                adapter_key=info.url,
+                protocol=info.protocol,
             )
 
         self.ctx.mutate(remember, parent=self)
@@ -297,9 +304,16 @@ class DiagnosisView(QWidget):
         when = formatting.datetime(result.at.astimezone().replace(tzinfo=None), "short")
         if self.vehicle is None:
             self.dtc.scan_info.setText(_("Ausgelesen {when} – nicht gespeichert").format(when=when))
-            self.show_banner(_("Kein Fahrzeug gewählt – die Diagnose wird nicht gespeichert. Fahrzeug oben wählen."), "warn")
+            self.show_banner(
+                _("Kein Fahrzeug gewählt – die Diagnose wird nicht gespeichert. Fahrzeug oben wählen."),
+                "warn",
+            )
             return
-        diagnostics, vehicle_id, order_id = self.ctx.services.diagnostics, self.vehicle.id, self.vehicle_bar.order_id()
+        diagnostics, vehicle_id, order_id = (
+            self.ctx.services.diagnostics,
+            self.vehicle.id,
+            self.vehicle_bar.order_id(),
+        )
         settings, data = self.ctx.services.settings, scan_data(result)
 
         def save() -> tuple[ScanDTO, list[Suggestion], Changes]:
@@ -309,16 +323,9 @@ class DiagnosisView(QWidget):
 
         def saved(outcome: tuple[ScanDTO, list[Suggestion], Changes]) -> None:
             dto, suggestions, _changes = outcome
-            self.scan_id = dto.id
+            self.scan_id = dto.id  # a VIN mismatch is flagged in the connection panel and the history entry
             self.dtc.scan_info.setText(_("Ausgelesen {when} – beim Fahrzeug gespeichert").format(when=when))
             self.dtc.suggestions.show_suggestions(suggestions)
-            if dto.vin_mismatch:
-                self.show_banner(
-                    _("Achtung: Das Steuergerät meldet die FIN {vin}, beim Fahrzeug steht {expected}.").format(
-                        vin=dto.vin, expected=dto.vehicle_vin
-                    ),
-                    "warn",
-                )
 
         self.ctx.mutate(save, saved, parent=self, initiator=self)
 
@@ -363,7 +370,9 @@ class DiagnosisView(QWidget):
                                                 work_order_id=order_id)  # fmt: skip
 
             self.ctx.mutate(record, parent=self, initiator=self)
-        self.show_banner(_("Fehlerspeicher gelöscht und im Fahrzeugverlauf eingetragen – wird neu ausgelesen …"), "ok")
+        self.show_banner(
+            _("Fehlerspeicher gelöscht und im Fahrzeugverlauf eingetragen – wird neu ausgelesen …"), "ok"
+        )
         self.read_fault_memory()  # show what is left (permanent codes stay)
 
     def add_suggestions(self, service_ids: list[int]) -> None:
@@ -378,8 +387,9 @@ class DiagnosisView(QWidget):
 
         def added(_changes: Changes) -> None:
             self.show_banner(
-                _("{n} Leistung(en) als Vorschlag in Auftrag {order} eingetragen – der Kunde muss noch zustimmen.")
-                .format(n=len(service_ids), order=order_label),
+                _(
+                    "{n} Leistung(en) als Vorschlag in Auftrag {order} eingetragen – der Kunde muss noch zustimmen."
+                ).format(n=len(service_ids), order=order_label),
                 "ok",
             )
 
@@ -392,9 +402,15 @@ class DiagnosisView(QWidget):
         self.live_panel.plots.start(started)
         self._update_buttons()
         if started.unsupported:
-            self.show_banner(_("Vom Fahrzeug nicht unterstützt: {names}").format(
-                names=", ".join(self.live_panel.plots.series[started.names.index(n)].label for n in started.unsupported)
-            ), "warn")
+            self.show_banner(
+                _("Vom Fahrzeug nicht unterstützt: {names}").format(
+                    names=", ".join(
+                        self.live_panel.plots.series[started.names.index(n)].label
+                        for n in started.unsupported
+                    )
+                ),
+                "warn",
+            )
 
     def _on_batch(self, batch: LiveBatch) -> None:
         self.batches_received += 1
@@ -450,7 +466,9 @@ class DiagnosisView(QWidget):
         """CSV exportieren …: a save dialog (window-modal); the file is written in the background."""
         plate = (self.vehicle.data.plate if self.vehicle else "").replace(" ", "_") or "Fahrzeug"
         suggested = Path.home() / f"Aufzeichnung_{plate}_{recording_id}.csv"
-        dialog = QFileDialog(self, _("Aufzeichnung als CSV speichern"), str(suggested), _("CSV-Dateien (*.csv)"))
+        dialog = QFileDialog(
+            self, _("Aufzeichnung als CSV speichern"), str(suggested), _("CSV-Dateien (*.csv)")
+        )
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix("csv")
         dialog.setOption(QFileDialog.Option.DontUseNativeDialog)  # the same dialog on every PC (and in tests)
