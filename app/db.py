@@ -25,6 +25,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.errors import DatabaseCorrupt, DatabaseLocked
+from app.sync_outbox import OutboxCapture, registered_device
 
 log = logging.getLogger(__name__)
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -56,12 +57,29 @@ class Database:
         self.engine = engine
         self.path = path
         self.sessions: sessionmaker[Session] = sessionmaker(engine, expire_on_commit=False)
+        self.outbox: OutboxCapture | None = None
 
     @contextmanager
     def unit(self) -> Iterator[Session]:
         """One transaction: commits on success, rolls back on any exception."""
         with self.sessions.begin() as session:
             yield session
+
+    def enable_outbox(self) -> OutboxCapture:
+        """Capture every change of a syncable entity into the sync outbox (idempotent; see app.sync_outbox).
+
+        ``open_database`` calls it when the installation is registered as a device; composition roots and
+        tests may call it earlier.
+        """
+        if self.outbox is None:
+            self.outbox = OutboxCapture.install(self)
+        return self.outbox
+
+    def disable_outbox(self) -> None:
+        """Stop capturing changes (the installation was unregistered)."""
+        if self.outbox is not None:
+            self.outbox.uninstall(self)
+            self.outbox = None
 
     def close(self) -> None:
         """Dispose the engine (checkpoints the WAL)."""
@@ -144,7 +162,15 @@ def open_database(path: Path | str, *, run_migrations: bool = True) -> Database:
         if run_migrations:
             migrate(db.engine)
         return db
-    path = Path(path)
+    db = _open_file(Path(path), run_migrations=run_migrations)
+    # A registered installation must never change data without queueing it for the server.
+    if registered_device(db.engine) is not None:
+        db.enable_outbox()
+    return db
+
+
+def _open_file(path: Path, *, run_migrations: bool) -> Database:
+    """The file part of ``open_database``: check, back up before a migration, migrate."""
     path.parent.mkdir(parents=True, exist_ok=True)
     check_file(path)
     db = Database(make_engine(path), path)

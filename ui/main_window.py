@@ -126,9 +126,11 @@ class MainWindow(QMainWindow):
     def _counter_vehicle(self) -> int | None:
         """The vehicle the counter shows (vehicle card or the open order), if any."""
         counter = self.counter
-        if counter.modes.currentIndex() == counter.MODE_PEOPLE and counter.pages.currentIndex() == counter.PAGE_VEHICLE:
-            return counter.vehicle_card.vehicle.id if counter.vehicle_card.vehicle is not None else None
-        order = counter.orders.editor.order if counter.modes.currentIndex() == counter.MODE_ORDERS else None
+        mode = counter.modes.currentIndex()
+        if mode == counter.MODE_PEOPLE and counter.pages.currentIndex() == counter.PAGE_VEHICLE:
+            vehicle = counter.vehicle_card.vehicle
+            return vehicle.id if vehicle is not None else None
+        order = counter.orders.editor.order if mode == counter.MODE_ORDERS else None
         return order.vehicle_id if order is not None else None
 
     def _tab_changed(self, index: int) -> None:

@@ -18,6 +18,7 @@ from app.models.invoices import (
 )
 from app.models.orders import Estimate, OrderApproval, OrderLine, WorkOrder
 from app.models.privacy import LegalHold, PrivacyRequest
+from app.models.sync import OutboxEntry, RemoteRecord, SyncDirtyDay, SyncState
 from app.models.vehicles import MileageReading, Vehicle, VehicleEvent
 from app.models.workshop import Bay, Mechanic, Workshop
 
@@ -36,6 +37,7 @@ __all__ = [
     "ObdScan",
     "OrderApproval",
     "OrderLine",
+    "OutboxEntry",
     "Payment",
     "Reminder",
     "WorkOrder",
@@ -49,7 +51,10 @@ __all__ = [
     "Mechanic",
     "MileageReading",
     "PrivacyRequest",
+    "RemoteRecord",
     "Service",
+    "SyncDirtyDay",
+    "SyncState",
     "Vehicle",
     "VehicleEvent",
     "Workshop",

@@ -169,7 +169,8 @@ def create_user(
     return _user_public(session, user, False)
 
 
-def _device_public(device: Device) -> DevicePublic:
+def device_public(device: Device) -> DevicePublic:
+    """The wire form of a device."""
     return DevicePublic(
         id=device.id,
         location_id=device.location_id,
@@ -183,13 +184,6 @@ def list_devices(session: Session, principal: Principal) -> list[DevicePublic]:
     """Registered desktops of the organisation (owner and auditor)."""
     require_user(principal, *READERS)
     rows = session.scalars(
-        select(Device)
-        .where(Device.organization_id == principal.organization_id)
-        .order_by(Device.created_at, Device.id)
+        select(Device).where(Device.organization_id == principal.organization_id).order_by(Device.created_at, Device.id)
     )
-    return [_device_public(row) for row in rows]
-
-
-def device_public(device: Device) -> DevicePublic:
-    """The wire form of a device."""
-    return _device_public(device)
+    return [device_public(row) for row in rows]

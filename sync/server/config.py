@@ -63,7 +63,7 @@ class Settings(BaseSettings):
     login_rate_per_ip: int = Field(default=30, ge=1)
     login_rate_per_email: int = Field(default=10, ge=1)
     register_rate_per_ip: int = Field(default=10, ge=1)
-    password_min_length: int = Field(default=12, ge=8)
+    password_min_length: int = Field(default=12, ge=12)
     # argon2id cost (argon2-cffi defaults = RFC 9106 low-memory profile); tests lower them.
     argon2_time_cost: int = Field(default=3, ge=1)
     argon2_memory_kib: int = Field(default=65536, ge=8192)

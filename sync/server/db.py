@@ -9,6 +9,8 @@ do not race.
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -72,6 +74,18 @@ class ServerDatabase:
     def close(self) -> None:
         """Dispose the connection pool."""
         self.engine.dispose()
+
+
+def load_models() -> None:
+    """Import every table module (``models.py`` and each ``*_models.py`` of sync/server/).
+
+    They all share one declarative base, so Alembic autogenerate and the schema test see the
+    complete metadata, whichever feature added the tables.
+    """
+    package = importlib.import_module("sync.server")
+    for module in pkgutil.iter_modules(package.__path__):
+        if module.name == "models" or module.name.endswith("_models"):
+            importlib.import_module(f"sync.server.{module.name}")
 
 
 def _alembic_config() -> Config:

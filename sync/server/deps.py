@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
@@ -63,12 +63,21 @@ def get_principal(ctx: ContextDep, session: SessionDep, credentials: Credentials
     return _principal(ctx, session, credentials)
 
 
-def get_optional_principal(ctx: ContextDep, session: SessionDep, credentials: Credentials) -> Principal | None:
-    """The caller if a valid access token was sent, else None (logout must work with an expired one)."""
-    if credentials is None:
+def get_optional_principal(
+    ctx: ContextDep,
+    session: SessionDep,
+    authorization: Annotated[str | None, Header(description="Optional: Bearer <Access-Token>")] = None,
+) -> Principal | None:
+    """The caller if a valid access token was sent, else None (logout must work with an expired one).
+
+    A plain optional header, not the Bearer security scheme, so /openapi.json does not declare the
+    token as required for logout.
+    """
+    scheme, _, token = (authorization or "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
         return None
     try:
-        return _principal(ctx, session, credentials)
+        return _principal(ctx, session, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token.strip()))
     except Unauthorized:
         return None
 

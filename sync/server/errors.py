@@ -110,7 +110,9 @@ class ServiceUnavailable(ApiError):
     default_code = "unavailable"
 
     def __init__(
-        self, message_id: str = "Der Dienst ist vorübergehend nicht erreichbar. Bitte gleich erneut versuchen.", **kw: Any
+        self,
+        message_id: str = "Der Dienst ist vorübergehend nicht erreichbar. Bitte gleich erneut versuchen.",
+        **kw: Any,
     ) -> None:
         super().__init__(message_id, **kw)
         self.headers = {"Retry-After": "5"}
@@ -138,9 +140,11 @@ class ValidationErrorBody(ErrorBody):
 
 # Documented on every router, so /openapi.json describes the error bodies we really send.
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorBody, "description": "Anfrage nicht lesbar (z. B. kein UTF-8)"},
     401: {"model": ErrorBody, "description": "Nicht angemeldet oder Token ungültig"},
     403: {"model": ErrorBody, "description": "Keine Berechtigung"},
     404: {"model": ErrorBody, "description": "Nicht gefunden (auch für Daten anderer Organisationen)"},
+    409: {"model": ErrorBody, "description": "Konflikt (z. B. E-Mail-Adresse schon registriert)"},
     422: {"model": ValidationErrorBody, "description": "Ungültige Eingabe"},
     429: {"model": ErrorBody, "description": "Zu viele Anfragen"},
     503: {"model": ErrorBody, "description": "Vorübergehend nicht verfügbar"},

@@ -8,6 +8,7 @@ template, status and duration: no client addresses, query strings, bodies, token
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from collections.abc import AsyncIterator
@@ -19,15 +20,19 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app import __version__
-from app.errors import ConflictError, NotFound as DomainNotFound, ValidationError as DomainValidationError
-from sync.server.context import ServerContext
+from app.errors import ConflictError
+from app.errors import NotFound as DomainNotFound
+from app.errors import ValidationError as DomainValidationError
 from sync.server.config import Settings
+from sync.server.context import ServerContext
 from sync.server.errors import ApiError
 from sync.server.models import Clock, utcnow
 from sync.server.routes import accounts, auth, devices, health
+from sync.server.routes import sync as sync_routes
 from sync.server.store import KeyValueStore
 
 log = logging.getLogger(__name__)
@@ -37,8 +42,8 @@ request_log = logging.getLogger("sync.server.requests")
 _PYDANTIC_MESSAGES = {
     "missing": "Pflichtfeld fehlt.",
     "extra_forbidden": "Dieses Feld ist nicht erlaubt.",
-    "string_too_short": "Zu kurz.",
-    "string_too_long": "Zu lang.",
+    "string_too_short": "Zu kurz (mindestens {min_length} Zeichen).",
+    "string_too_long": "Zu lang (höchstens {max_length} Zeichen).",
     "too_long": "Zu viele Einträge.",
     "string_type": "Text erwartet.",
     "json_invalid": "Ungültiges JSON.",
@@ -62,7 +67,23 @@ def _field_message(error: Any) -> str:
     if error.get("type") == "value_error":  # our own validators raise German texts
         ctx = error.get("ctx") or {}
         return str(ctx.get("error", "Ungültiger Wert."))
-    return _PYDANTIC_MESSAGES.get(error.get("type", ""), "Ungültiger Wert.")
+    message = _PYDANTIC_MESSAGES.get(error.get("type", ""), "Ungültiger Wert.")
+    try:
+        return message.format(**(error.get("ctx") or {}))
+    except (KeyError, IndexError):
+        return message
+
+
+def _allowed_methods(app: FastAPI, path: str) -> list[str]:
+    """Every method the API documents for ``path`` (from the OpenAPI paths, compiled once)."""
+    table: list[tuple[re.Pattern[str], set[str]]] | None = getattr(app.state, "method_table", None)
+    if table is None:
+        table = [
+            (compile_path(template)[0], {method.upper() for method in operations})
+            for template, operations in app.openapi()["paths"].items()
+        ]
+        app.state.method_table = table
+    return sorted(set().union(*(methods for regex, methods in table if regex.match(path))))
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -82,9 +103,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return _error(422, "Die Anfrage ist ungültig.", "invalid", errors=problems)
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = _STATUS_MESSAGES.get(exc.status_code, "Die Anfrage konnte nicht bearbeitet werden.")
-        return _error(exc.status_code, detail, "http_error", dict(exc.headers) if exc.headers else None)
+        headers = dict(exc.headers) if exc.headers else {}
+        if exc.status_code == 405:  # Starlette names only the first matching route's methods
+            headers["Allow"] = ", ".join(_allowed_methods(app, request.url.path))
+        return _error(exc.status_code, detail, "http_error", headers or None)
 
     @app.exception_handler(DomainValidationError)
     async def domain_invalid(_request: Request, exc: DomainValidationError) -> JSONResponse:
@@ -150,7 +174,7 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, store: KeyValueStor
     )
     app.state.ctx = ctx
     install_error_handlers(app)
-    for module in (health, auth, devices, accounts):
+    for module in (health, auth, devices, accounts, sync_routes):
         app.include_router(module.router)
     if settings.cors_origins:
         app.add_middleware(

@@ -60,7 +60,7 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         value = value.astimezone(dt.UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
-    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
+    def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:  # noqa: ARG002
         if value is None:
             return None
         assert isinstance(value, dt.datetime)
@@ -170,9 +170,7 @@ class RefreshToken(Base):
     """One opaque refresh token (only its SHA-256 is stored); rotation builds a family tree."""
 
     __tablename__ = "refresh_tokens"
-    __table_args__ = (
-        CheckConstraint("(user_id IS NULL) <> (device_id IS NULL)", name="one_owner"),
-    )
+    __table_args__ = (CheckConstraint("(user_id IS NULL) <> (device_id IS NULL)", name="one_owner"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     family_id: Mapped[str] = mapped_column(String(36), index=True)

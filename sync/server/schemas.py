@@ -16,7 +16,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from sync.server.models import Role
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s.]+$"
+_EMAIL = re.compile(EMAIL_PATTERN)
+_BLANKS = " \t\n\r\f\v"  # the characters JSON-Schema's \s and our strip agree on
 
 
 def _email(value: str) -> str:
@@ -27,15 +29,20 @@ def _email(value: str) -> str:
 
 
 def _text(value: str) -> str:
-    value = value.strip()
+    value = value.strip(_BLANKS)
     if not value:
         raise ValueError("Darf nicht leer sein.")
     return value
 
 
-Email = Annotated[str, Field(max_length=254), AfterValidator(_email)]
-Name = Annotated[str, Field(min_length=1, max_length=200), AfterValidator(_text)]
+# The patterns also go into /openapi.json, so a request the schema allows is one the server accepts.
+Email = Annotated[str, Field(max_length=254, json_schema_extra={"pattern": EMAIL_PATTERN}), AfterValidator(_email)]
+Name = Annotated[
+    str, Field(min_length=1, max_length=200, json_schema_extra={"pattern": "[^ \t\n\r\f\v]"}), AfterValidator(_text)
+]
 Password = Annotated[str, Field(min_length=1, max_length=1024)]
+# New passwords: at least 12 characters (the configurable policy may demand more, never less).
+NewPassword = Annotated[str, Field(min_length=12, max_length=1024)]
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 
 
@@ -51,7 +58,7 @@ class RegisterRequest(Request):
     organization_name: Name
     location_name: Name
     email: Email
-    password: Password
+    password: NewPassword
     name: Annotated[str, Field(max_length=200)] = ""
 
 
@@ -65,7 +72,7 @@ class LoginRequest(Request):
 class RefreshRequest(Request):
     """The current refresh token (it is used up by this call)."""
 
-    refresh_token: Annotated[str, Field(min_length=1, max_length=200)]
+    refresh_token: Annotated[str, Field(min_length=1, max_length=4096)]
 
 
 class LogoutRequest(RefreshRequest):
@@ -142,14 +149,28 @@ class LocationPublic(BaseModel):
     created_at: dt.datetime
 
 
-class UserCreate(Request):
-    """A staff member invited by the owner with an initial password."""
-
+class _NewUser(Request):
     email: Email
     name: Annotated[str, Field(max_length=200)] = ""
-    role: Role
-    password: Password
-    location_ids: list[Id] = Field(default_factory=list, max_length=500)
+    password: NewPassword
+
+
+class StaffCreate(_NewUser):
+    """A counter or mechanic invited by the owner: works at the listed locations (at least one)."""
+
+    role: Literal[Role.COUNTER, Role.MECHANIC]
+    location_ids: list[Id] = Field(min_length=1, max_length=500)
+
+
+class ManagerCreate(_NewUser):
+    """A further owner or an auditor: sees every location, so no list."""
+
+    role: Literal[Role.OWNER, Role.AUDITOR]
+    location_ids: list[Id] = Field(default_factory=list, max_length=0)
+
+
+# The role decides which fields are valid; /openapi.json shows this as oneOf with a discriminator.
+UserCreate = Annotated[StaffCreate | ManagerCreate, Field(discriminator="role")]
 
 
 class UserPublic(BaseModel):

@@ -63,9 +63,11 @@ class KeyValueStore(abc.ABC):
     async def wait(self, tenant: str, after: int, timeout: float) -> int | None:
         """The newest sequence of ``tenant`` once it exceeds ``after``; None on timeout."""
 
+    @abc.abstractmethod
     def ping(self) -> None:
         """Raise StoreUnavailable when the store cannot answer."""
 
+    @abc.abstractmethod
     def close(self) -> None:
         """Release connections."""
 
@@ -136,6 +138,12 @@ class InProcessStore(KeyValueStore):
         for loop, event in waiters:
             loop.call_soon_threadsafe(event.set)
 
+    def ping(self) -> None:
+        """Always reachable."""
+
+    def close(self) -> None:
+        """Nothing to release."""
+
     async def wait(self, tenant: str, after: int, timeout: float) -> int | None:
         loop = asyncio.get_running_loop()
         event = asyncio.Event()
@@ -178,7 +186,7 @@ return 0
 
 
 class RedisStore(KeyValueStore):
-    """Redis for several workers and hosts; every key carries the ``carbot:`` prefix."""
+    """Redis for several workers and hosts; every key carries the configured prefix (``carbot:``)."""
 
     shared = True
 

@@ -20,6 +20,9 @@ from sync.server.config import Settings
 from sync.server.main import create_app
 from tests.support.backend import Backend
 
+# Test modules star-import this module for its fixtures (helpers are imported by name).
+__all__ = ["api", "clock", "server_db_url", "server_redis_url", "server_settings"]
+
 PASSWORD = "Werkstatt-Passwort-2026"
 
 

@@ -107,7 +107,7 @@ Row = tuple[float, tuple[float | None, ...]]
 
 @dataclass(frozen=True)
 class LiveBatch:
-    """Coalesced live data (~10 per second): the newest value of every PID and all samples since the last batch.
+    """Coalesced live data (≥ 10 a second): the newest value of each PID and the samples since the last batch.
 
     ``rows`` are (monotonic time, values in the order of ``names``); None = no value in that round.
     """

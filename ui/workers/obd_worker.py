@@ -6,12 +6,11 @@ refuses calls from any other) and keeps the port for its whole life. Requests ar
 (``connect_requested(url, protocol)``, ``scan_requested``, ``clear_requested``, ``live_start_requested``,
 ``live_stop_requested``, ``disconnect_requested``); results leave as past-tense signals carrying frozen
 objects (ui/workers/obd_messages.py). Every driver call is bounded, so the worker's event loop gets
-back control quickly and requests never queue up behind an endless loop.
+control back quickly and requests never queue up behind an endless loop.
 
 Live data is polled by a zero-interval QTimer in the worker thread, one ``LiveSampler.sample()`` round per
-tick, so a scan or a stop request runs between two rounds. Samples are coalesced: one ``live_batch`` about
-every 65 ms (≥ 10 per second at CAN speed) with the newest value of each PID and the rows since the last batch,
-never one signal per PID.
+tick, so a scan or a stop request runs between two rounds. Samples are coalesced (``LiveCoalescer``): one
+``live_batch`` about every 65 ms with the newest value of each PID and the rows since the last batch.
 
 When the link breaks (cable pulled, Wi-Fi adapter gone, adapter hung) the worker closes the port, says
 "Verbindung verloren – neuer Versuch in N s" and lets a ``Reconnector`` (back-off 0.5 s … 5 s) try the
@@ -22,8 +21,8 @@ data. Closing: ``ObdThread.stop()`` sets a stop flag, quits the thread's event l
 from __future__ import annotations
 
 import logging
+import math
 import threading
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -32,31 +31,18 @@ from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, Slot
 from app import formatting
 from app.errors import WorkshopError
 from app.i18n import _
-from ui.workers.obd_messages import (
-    LinkState,
-    LinkStatus,
-    LiveBatch,
-    LiveStarted,
-    Row,
-    ScanResult,
-    VehicleFacts,
-    lost_text,
-    plain_number,
-)
+from ui.workers.obd_live import LiveCoalescer
+from ui.workers.obd_messages import LinkState, LinkStatus, ScanResult, VehicleFacts, lost_text
 
 if TYPE_CHECKING:
-    from drivers.obd.decode import PidValue
-    from drivers.obd.live import LiveSampler
     from drivers.obd.reader import ObdReader
     from drivers.obd.reconnect import Reconnector
     from drivers.obd.results import ConnectionInfo, VinResult
 
 log = logging.getLogger(__name__)
 
-EMIT_INTERVAL = (
-    0.065  # seconds between live batches: ~15 per second at CAN speed, above the 10 Hz graphs need
-)
-RECONNECT_TICK_MS = 200  # how often the lost link checks whether the next attempt is due
+EMIT_INTERVAL = 0.065  # s between live batches: ~15 a second at CAN speed, above the 10 Hz the graphs need
+RECONNECT_TICK_MS = 200  # how often a lost link checks whether the next attempt is due
 QUEUED = Qt.ConnectionType.QueuedConnection
 
 
@@ -99,7 +85,7 @@ class ObdWorker(QObject):
         self.emit_interval = emit_interval
         self._reconnect_args = (reconnect_first, reconnect_max)
         self._reader_factory = reader_factory
-        self.stopping = threading.Event()  # set from the GUI thread: finish the current call and stop
+        self.stopping = threading.Event()  # set from the GUI thread: finish the current call, then stop
         self._reader: ObdReader | None = None
         self._reconnector: Reconnector | None = None
         self._poll: QTimer | None = None
@@ -108,14 +94,9 @@ class ObdWorker(QObject):
         self._protocol: str | None = None
         self._state = LinkState.DISCONNECTED
         self._last_status: LinkStatus | None = None
-        self._vin: VinResult | None = (
-            None  # read once per connection: it does not change, and costs a multi-frame reply
-        )
-        self._sampler: LiveSampler | None = None
-        self._live_names: tuple[str, ...] = ()
-        self._rows: list[Row] = []
-        self._latest: dict[str, PidValue] = {}
-        self._last_emit = 0.0
+        self._vin: VinResult | None = None  # read once per connection: costs a multi-frame reply
+        self._live: LiveCoalescer | None = None
+        self._live_names: tuple[str, ...] = ()  # kept while the link is lost, to resume after reconnecting
         for request, slot in (
             (self.connect_requested, self._connect),
             (self.scan_requested, self._scan),
@@ -137,11 +118,8 @@ class ObdWorker(QObject):
         from drivers.obd.reader import ObdReader
         from drivers.obd.reconnect import Reconnector
 
-        self._reader = (
-            self._reader_factory()
-            if self._reader_factory
-            else ObdReader(command_timeout=self.command_timeout)
-        )
+        factory = self._reader_factory or (lambda: ObdReader(command_timeout=self.command_timeout))
+        self._reader = factory()
         first, maximum = self._reconnect_args
         self._reconnector = Reconnector(first=first, maximum=maximum)
         self._poll = QTimer(self)
@@ -187,9 +165,8 @@ class ObdWorker(QObject):
             self.error_occurred.emit(exc.message)
         except Exception as exc:  # noqa: BLE001 - a bug must not kill the adapter thread
             log.exception("OBD worker request failed")
-            self.error_occurred.emit(
-                _("Unerwarteter Fehler in der Diagnose: {error}").format(error=type(exc).__name__)
-            )
+            text = _("Unerwarteter Fehler in der Diagnose: {error}").format(error=type(exc).__name__)
+            self.error_occurred.emit(text)
         finally:
             if busy:
                 self.busy_changed.emit("")
@@ -210,34 +187,24 @@ class ObdWorker(QObject):
     @Slot(str, object)
     def _connect(self, url: str, protocol: str | None) -> None:
         reader = self._require_reader()
-        self._stop_live(emit=True)
+        self._stop_live()
         assert self._retry is not None and self._reconnector is not None
         self._retry.stop()
         self._reconnector.succeeded()
         reader.close()
-        self._url, self._protocol = url.strip(), protocol or None
+        self._url, self._protocol, self._vin = url.strip(), protocol or None, None
         self._set_status(LinkStatus(LinkState.CONNECTING, _("Verbinde mit {url} …").format(url=self._url)))
 
         def attempt() -> None:
-            from drivers.obd.errors import NotConnected, ObdError
+            from drivers.obd.errors import NotConnected
 
             try:
                 info = reader.connect(self._url, protocol=self._protocol, deadline=self.connect_deadline)
             except NotConnected as exc:
-                self._set_status(
-                    LinkStatus(
-                        LinkState.IGNITION_OFF,
-                        _("Zündung aus – das Fahrzeug antwortet nicht"),
-                        exc.message,
-                        adapter=exc.adapter,
-                    )
-                )
+                text = _("Zündung aus – das Fahrzeug antwortet nicht")
+                self._set_status(LinkStatus(LinkState.IGNITION_OFF, text, exc.message, adapter=exc.adapter))
                 return
-            except ObdError as exc:
-                self._set_status(LinkStatus(LinkState.DISCONNECTED, _("Nicht verbunden"), exc.message))
-                self.error_occurred.emit(exc.message)
-                return
-            except WorkshopError as exc:  # an unknown protocol number typed by hand
+            except WorkshopError as exc:  # adapter not found, link lost, no ELM327, unknown protocol number
                 self._set_status(LinkStatus(LinkState.DISCONNECTED, _("Nicht verbunden"), exc.message))
                 self.error_occurred.emit(exc.message)
                 return
@@ -248,19 +215,15 @@ class ObdWorker(QObject):
     def _on_connected(self, info: ConnectionInfo) -> None:
         reader = self._require_reader()
         self._protocol = info.protocol  # a reconnect goes straight to the protocol that worked
-        seconds = formatting.number(info.seconds, 1)
-        self._set_status(
-            LinkStatus(
-                LinkState.CONNECTED, _("Verbunden in {seconds} s").format(seconds=seconds), adapter=info
-            )
-        )
+        text = _("Verbunden in {seconds} s").format(seconds=formatting.number(info.seconds, 1))
+        self._set_status(LinkStatus(LinkState.CONNECTED, text, adapter=info))
         self.connected.emit(info)
         self._vin = reader.read_vin()
         self.vehicle_read.emit(VehicleFacts(self._vin, reader.read_status()))
 
     @Slot()
     def _disconnect(self) -> None:
-        self._stop_live(emit=True)
+        self._stop_live()
         if self._retry is not None:
             self._retry.stop()
         if self._reader is not None:
@@ -278,8 +241,8 @@ class ObdWorker(QObject):
             self._reader.close()
         if self._poll is not None:
             self._poll.stop()
-        self._flush_batch()
-        self._sampler = None
+        self._emit_rest()
+        self._live = None
         assert self._reconnector is not None and self._retry is not None
         self._reconnector.failed(error if isinstance(error, ObdError) else None)
         self._report_lost()
@@ -289,51 +252,39 @@ class ObdWorker(QObject):
 
     def _report_lost(self) -> None:
         assert self._reconnector is not None
-        seconds = int(self._reconnector.wait_time() + 0.999)
+        seconds = math.ceil(self._reconnector.wait_time())
         error = self._reconnector.last_error
-        self._set_status(
-            LinkStatus(
-                LinkState.LOST,
-                lost_text(seconds),
-                error.message
-                if error is not None
-                else _("Verbindung zum Adapter verloren – Stecker prüfen."),
-                seconds,
-            )
+        reason = (
+            error.message if error is not None else _("Verbindung zum Adapter verloren – Stecker prüfen.")
         )
+        self._set_status(LinkStatus(LinkState.LOST, lost_text(seconds), reason, seconds))
 
     @Slot()
     def _retry_tick(self) -> None:
+        assert self._reconnector is not None and self._reader is not None and self._retry is not None
         if self.stopping.is_set() or self._state is not LinkState.LOST or not self._url:
-            if self._retry is not None:
-                self._retry.stop()
+            self._retry.stop()
             return
-        assert self._reconnector is not None and self._reader is not None
-        reader = self._reader
         if not self._reconnector.due():
             self._report_lost()
             return
-        self._set_status(LinkStatus(LinkState.LOST, lost_text(None), self._last_detail(), 0))
+        detail = self._last_status.detail if self._last_status is not None else ""
+        self._set_status(LinkStatus(LinkState.LOST, lost_text(None), detail, 0))
+        reader, url, protocol = self._reader, self._url, self._protocol
         deadline = min(self.connect_deadline, 5.0)
-        info = self._reconnector.attempt(
-            lambda: reader.connect(self._url, protocol=self._protocol, deadline=deadline)
-        )
+        info = self._reconnector.attempt(lambda: reader.connect(url, protocol=protocol, deadline=deadline))
         if info is None:
             self._report_lost()
             return
-        assert self._retry is not None
         self._retry.stop()
         names = self._live_names
 
         def resume() -> None:
             self._on_connected(info)
             if names:
-                self._start_sampler(names)
+                self._start_live(names)
 
         self._guarded("", resume)
-
-    def _last_detail(self) -> str:
-        return self._last_status.detail if self._last_status is not None else ""
 
     # --- scan and clear ----------------------------------------------------------------------------
 
@@ -376,72 +327,48 @@ class ObdWorker(QObject):
         if not chosen:
             self.error_occurred.emit(_("Bitte mindestens einen Messwert auswählen."))
             return
-        self._stop_live(emit=False)
-        self._guarded(_("Live-Daten werden vorbereitet …"), lambda: self._start_sampler(chosen))
+        self._stop_live()
+        self._guarded(_("Live-Daten werden vorbereitet …"), lambda: self._start_live(chosen))
 
-    def _start_sampler(self, names: tuple[str, ...]) -> None:
-        from drivers.obd.decode import pid_label
-        from drivers.obd.live import LiveSampler
-        from drivers.obd.reader import mode01_commands
-
-        reader = self._require_reader()
-        sampler = LiveSampler(reader, names)  # reads the support bitmaps, tries batching once
-        supported = reader.supported_pids()  # cached by the reader: no second request
-        unsupported = tuple(c.name for c in mode01_commands(names) if c.pid not in supported)
-        self._sampler, self._live_names = sampler, names
-        self._rows, self._latest = [], {}
-        self._last_emit = time.monotonic()
-        self.live_started.emit(
-            LiveStarted(
-                names, tuple(pid_label(n) for n in names), time.monotonic(), sampler.batched, unsupported
-            )
-        )
+    def _start_live(self, names: tuple[str, ...]) -> None:
+        live = LiveCoalescer(self._require_reader(), names, emit_interval=self.emit_interval)
+        self._live, self._live_names = live, names
+        self.live_started.emit(live.started)
         assert self._poll is not None
         self._poll.start()
 
     @Slot()
     def _poll_tick(self) -> None:
-        sampler = self._sampler
-        if sampler is None or self.stopping.is_set():
+        live = self._live
+        if live is None or self.stopping.is_set():
             if self._poll is not None:
                 self._poll.stop()
             return
 
         def sample() -> None:
-            result = sampler.sample()
-            self._latest.update(result.values)
-            self._rows.append((result.at, tuple(plain_number(result.values[n]) for n in self._live_names)))
-            if result.at - self._last_emit >= self.emit_interval:
-                self._flush_batch()
+            batch = live.sample()
+            if batch is not None:
+                self.live_batch.emit(batch)
 
         self._guarded("", sample)
 
-    def _flush_batch(self) -> None:
-        if not self._rows or self._sampler is None:
-            return
-        batch = LiveBatch(
-            self._live_names,
-            dict(self._latest),
-            tuple(self._rows),
-            self._sampler.values_per_second,
-            self._sampler.batched,
-        )
-        self._rows = []
-        self._last_emit = time.monotonic()
-        self.live_batch.emit(batch)
+    def _emit_rest(self) -> None:
+        batch = self._live.flush() if self._live is not None else None
+        if batch is not None:
+            self.live_batch.emit(batch)
 
-    def _stop_live(self, *, emit: bool) -> None:
+    def _stop_live(self) -> None:
         if self._poll is not None:
             self._poll.stop()
-        was_running = self._sampler is not None or bool(self._live_names)
-        self._flush_batch()
-        self._sampler, self._live_names = None, ()
-        if emit and was_running:
+        running = self._live is not None or bool(self._live_names)
+        self._emit_rest()
+        self._live, self._live_names = None, ()
+        if running:
             self.live_stopped.emit()
 
     @Slot()
     def _live_stop(self) -> None:
-        self._stop_live(emit=True)
+        self._stop_live()
 
 
 class ObdThread:
@@ -453,14 +380,14 @@ class ObdThread:
         self.thread.setObjectName("carbot-obd")
         worker.moveToThread(self.thread)
         self.thread.started.connect(worker.setup)
-        # finished is emitted in the worker thread just before it ends: close the port there.
+        # finished is emitted in the worker thread just before it ends: the port is closed there.
         self.thread.finished.connect(worker.teardown, Qt.ConnectionType.DirectConnection)
         self.thread.start()
 
     @property
     def running(self) -> bool:
         """True until stop() returned."""
-        return self.thread.isRunning()
+        return bool(self.thread.isRunning())
 
     def stop(self, timeout_ms: int = 2000) -> bool:
         """Stop polling, quit the thread's event loop and wait; False if a request outlived the timeout."""

@@ -98,6 +98,11 @@ class LoadedKey:
     retired_at: dt.datetime | None
 
 
+def _newest_first(key: LoadedKey) -> tuple[bool, dt.datetime, dt.datetime]:
+    """Sort key: the signing key first, then retired keys by how recently they were retired."""
+    return (key.retired_at is None, key.retired_at or key.created_at, key.created_at)
+
+
 class KeyRing:
     """The process's view of the signing keys (thread-safe, reloaded from the database)."""
 
@@ -172,7 +177,7 @@ class KeyRing:
 
     def jwks(self) -> dict[str, list[dict[str, Any]]]:
         """The JSON Web Key Set: every key that may still verify, newest first."""
-        keys = sorted(self._current().values(), key=lambda key: (key.created_at, key.kid), reverse=True)
+        keys = sorted(self._current().values(), key=_newest_first, reverse=True)
         return {"keys": [key.public_jwk for key in keys]}
 
     def rotate(self, *, retire_now: bool = False) -> str:

@@ -57,7 +57,9 @@ def user_location_ids(session: Session, user: User) -> list[str]:
     return list(session.scalars(query.order_by(Location.id)))
 
 
-def issue_for_user(ctx: ServerContext, session: Session, user: User, *, parent: RefreshToken | None = None) -> TokenPair:
+def issue_for_user(
+    ctx: ServerContext, session: Session, user: User, *, parent: RefreshToken | None = None
+) -> TokenPair:
     """Access + refresh token for ``user`` (claims read fresh from the database)."""
     access = ctx.tokens.issue_access(
         kind="user",

@@ -5,10 +5,11 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, create_engine
 
-from sync.server.db import VERSION_TABLE
+from sync.server.db import VERSION_TABLE, load_models
 from sync.server.models import Base
 
 config = context.config
+load_models()
 
 
 def _run(conn: Connection) -> None:

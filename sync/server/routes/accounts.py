@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Body, status
 
 from sync.server import accounts
 from sync.server.deps import ContextDep, CurrentPrincipal, CurrentUser, SessionDep
 from sync.server.errors import ERROR_RESPONSES
+from sync.server.models import Role
 from sync.server.schemas import LocationCreate, LocationPublic, MePublic, UserCreate, UserPublic
 
 router = APIRouter(prefix="/v1", tags=["Organisation"], responses=ERROR_RESPONSES)
@@ -43,7 +46,9 @@ def list_users(ctx: ContextDep, session: SessionDep, user: CurrentUser) -> list[
 
 
 @router.post("/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED)
-def create_user(body: UserCreate, ctx: ContextDep, session: SessionDep, user: CurrentUser) -> UserPublic:
+def create_user(
+    body: Annotated[UserCreate, Body()], ctx: ContextDep, session: SessionDep, user: CurrentUser
+) -> UserPublic:
     """Invite a staff member with a role (owner)."""
     return accounts.create_user(
         ctx,
@@ -51,7 +56,7 @@ def create_user(body: UserCreate, ctx: ContextDep, session: SessionDep, user: Cu
         user,
         email=body.email,
         name=body.name,
-        role=body.role,
+        role=Role(body.role),
         password=body.password,
         location_ids=body.location_ids,
     )

@@ -7,7 +7,14 @@ from fastapi import APIRouter, Response, status
 from sync.server.auth import service
 from sync.server.deps import ClientIp, ContextDep, OptionalPrincipal, SessionDep
 from sync.server.errors import ERROR_RESPONSES
-from sync.server.schemas import LoginRequest, LogoutRequest, RefreshRequest, RegisterRequest, RegisterResponse, TokenResponse
+from sync.server.schemas import (
+    LoginRequest,
+    LogoutRequest,
+    RefreshRequest,
+    RegisterRequest,
+    RegisterResponse,
+    TokenResponse,
+)
 
 router = APIRouter(prefix="/v1/auth", tags=["Anmeldung"], responses=ERROR_RESPONSES)
 
@@ -29,7 +36,9 @@ def no_store(response: Response) -> None:
 
 
 @router.post("/register", response_model=RegisterResponse, status_code=status.HTTP_201_CREATED)
-def register(body: RegisterRequest, ctx: ContextDep, session: SessionDep, ip: ClientIp, response: Response) -> RegisterResponse:
+def register(
+    body: RegisterRequest, ctx: ContextDep, session: SessionDep, ip: ClientIp, response: Response
+) -> RegisterResponse:
     """Create an organisation with its owner and first location; returns the owner's tokens."""
     result = service.register(
         ctx,

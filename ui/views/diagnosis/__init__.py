@@ -1,1 +1,1 @@
-"""The Diagnose tab: OBD-II fault memory, readiness, freeze frame and live data through the OBD worker thread."""
+"""The Diagnose tab: OBD-II fault memory, readiness, freeze frame and live data via the OBD worker."""

@@ -44,7 +44,11 @@ class ConnectionPanel(QGroupBox):
         self.port.setObjectName("portCombo")
         self.port.setEditable(True)  # socket://192.168.0.10:35000 and COM ports typed by hand
         self.port.setToolTip(_("USB-, Bluetooth- oder WLAN-Adapter; WLAN als socket://Adresse:Port eingeben"))
-        self.port.currentTextChanged.connect(lambda text: self.port_changed.emit(text.strip()))
+        # Chosen from the list or typed and confirmed – not on every keystroke (each asks the database).
+        self.port.activated.connect(lambda _index: self.port_changed.emit(self.url()))
+        line = self.port.lineEdit()
+        assert line is not None  # the combo is editable
+        line.editingFinished.connect(lambda: self.port_changed.emit(self.url()))
         self.protocol = QComboBox()
         self.protocol.setObjectName("protocolCombo")
         self.protocol.addItem(_("automatisch (Adapter sucht)"), None)
@@ -75,10 +79,32 @@ class ConnectionPanel(QGroupBox):
         buttons = QHBoxLayout()
         buttons.addWidget(self.connect_button, 1)
         buttons.addWidget(self.disconnect_button)
-        chip_row = QHBoxLayout()
-        chip_row.addWidget(self.chip, 0, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
-        chip_row.addWidget(self.status_text, 1)
+        # The chip above its text: "Verbindung verloren – neuer Versuch in 2 s" needs the full width.
+        chip_row = QVBoxLayout()
+        chip_row.setSpacing(4)
+        chip_row.addWidget(self.chip, 0, Qt.AlignmentFlag.AlignLeft)
+        chip_row.addWidget(self.status_text)
 
+        facts = self._build_facts()
+
+        layout = QVBoxLayout(self)
+        layout.setSpacing(8)
+        layout.addLayout(form)
+        layout.addLayout(buttons)
+        layout.addSpacing(4)
+        layout.addLayout(chip_row)
+        layout.addWidget(self.detail)
+        layout.addSpacing(4)
+        layout.addLayout(facts)
+        layout.addWidget(self.vin_warning)
+        layout.addWidget(self.adapter_warning)
+        layout.addStretch(1)
+        self.show_status(
+            LinkStatus(LinkState.DISCONNECTED, _("Adapter einstecken, Zündung an, dann „Verbinden“."))
+        )
+
+    def _build_facts(self) -> QFormLayout:
+        """The facts list plus the VIN and adapter warnings under it."""
         self.facts: dict[str, QLabel] = {}
         facts = QFormLayout()
         facts.setHorizontalSpacing(14)
@@ -109,22 +135,7 @@ class ConnectionPanel(QGroupBox):
         self.adapter_warning.setWordWrap(True)
         self.adapter_warning.setStyleSheet("color: #5d4037;")
         self.adapter_warning.hide()
-
-        layout = QVBoxLayout(self)
-        layout.setSpacing(8)
-        layout.addLayout(form)
-        layout.addLayout(buttons)
-        layout.addSpacing(4)
-        layout.addLayout(chip_row)
-        layout.addWidget(self.detail)
-        layout.addSpacing(4)
-        layout.addLayout(facts)
-        layout.addWidget(self.vin_warning)
-        layout.addWidget(self.adapter_warning)
-        layout.addStretch(1)
-        self.show_status(
-            LinkStatus(LinkState.DISCONNECTED, _("Adapter einstecken, Zündung an, dann „Verbinden“."))
-        )
+        return facts
 
     # --- inputs --------------------------------------------------------------------------------------
 
@@ -208,7 +219,8 @@ class ConnectionPanel(QGroupBox):
         mismatch = bool(vin and expected_vin and vin != expected_vin)
         self.vin_warning.setText(
             _(
-                "Achtung: Das Steuergerät meldet eine andere FIN als das gewählte Fahrzeug ({vin}). Richtiges Auto?"
+                "Achtung: Das Steuergerät meldet eine andere FIN als das gewählte Fahrzeug ({vin}). "
+                "Richtiges Auto?"
             ).format(vin=expected_vin)
         )
         self.vin_warning.setVisible(mismatch)

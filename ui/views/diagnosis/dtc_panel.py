@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QResizeEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGroupBox,
@@ -55,6 +55,7 @@ class DtcTable(QGroupBox):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
         head = self.table.horizontalHeader()
         for column in (0, 2, 3, 4):
             head.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
@@ -97,15 +98,25 @@ class DtcTable(QGroupBox):
             cells[3].setTextAlignment(Qt.AlignmentFlag.AlignCenter)
             for column, item in enumerate(cells):
                 self.table.setItem(row, column, item)
-        self.table.resizeRowsToContents()
-        rows_height = sum(self.table.rowHeight(r) for r in range(len(codes)))
-        self.table.setFixedHeight(self.table.horizontalHeader().height() + min(rows_height, 190) + 6)
+        self._fit()
         self.table.setVisible(bool(codes))
         if group.state != "ok":
             self.empty.setText(_("Nicht lesbar: {reason}").format(reason=group.text))
         else:
             self.empty.setText(_("Keine Fehler."))
         self.empty.setVisible(not codes)
+
+    def _fit(self) -> None:
+        """Rows as high as their wrapped text, the table as high as its rows (at most ~5 codes)."""
+        self.table.resizeRowsToContents()
+        rows_height = sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
+        self.table.setFixedHeight(self.table.horizontalHeader().height() + min(rows_height, 220) + 6)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 - Qt override
+        """The text column's width changed: wrap again, so no description ends in "…"."""
+        super().resizeEvent(event)
+        if self.table.rowCount():
+            self._fit()
 
     def clear(self) -> None:
         """Back to "not read yet"."""
@@ -117,7 +128,8 @@ class DtcTable(QGroupBox):
 
     def codes(self) -> list[str]:
         """The codes shown (for tests and the history entry)."""
-        return [self.table.item(row, 0).text() for row in range(self.table.rowCount())]
+        items = (self.table.item(row, 0) for row in range(self.table.rowCount()))
+        return [item.text() for item in items if item is not None]
 
 
 class SuggestionList(QGroupBox):
@@ -246,8 +258,8 @@ class DtcPanel(QWidget):
         codes.addStretch(1)
         body = QHBoxLayout()
         body.setSpacing(12)
-        body.addLayout(codes, 3)
-        body.addWidget(self.suggestions, 2)
+        body.addLayout(codes, 5)
+        body.addWidget(self.suggestions, 3)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 8, 8, 8)
         layout.addLayout(bar)

@@ -147,7 +147,8 @@ class LivePanel(QWidget):
         if count > MAX_BATCH:
             self.count_hint.setText(
                 _(
-                    "{n} ausgewählt – mehr als {max} passen nicht in eine Sammelabfrage, die Werte kommen langsamer."
+                    "{n} ausgewählt – mehr als {max} passen nicht in eine Sammelabfrage, "
+                    "die Werte kommen langsamer."
                 ).format(n=count, max=MAX_BATCH)
             )
             self.count_hint.setStyleSheet("color: #e65100;")

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QWidget
 
 from app.i18n import _
 from ui.views.counter.style import SECONDARY_TEXT
-from ui.views.diagnosis.style import PLOT_COLOURS, value_text
+from ui.views.diagnosis.style import LIVE_PIDS, PLOT_COLOURS, live_label, value_text
 from ui.workers.obd_messages import LiveBatch, LiveStarted
 
 WINDOW_SECONDS = 30.0
@@ -104,7 +104,8 @@ class LivePlots(QWidget):
         self.started_at, self.now = started.started_at, 0.0
         count = len(started.names)
         for row, (name, label_text) in enumerate(zip(started.names, started.labels, strict=True)):
-            series = Series(name, label_text, supported=name not in started.unsupported)
+            shown = live_label(name) if name in dict(LIVE_PIDS) else label_text  # the picker's words
+            series = Series(name, shown, supported=name not in started.unsupported)
             label = QLabel()
             label.setObjectName(f"liveValue_{name}")
             label.setFixedWidth(LABEL_WIDTH)
@@ -148,17 +149,17 @@ class LivePlots(QWidget):
         for at, values in batch.rows:
             x = at - self.started_at
             self.now = max(self.now, x)
-            for position, value in zip(positions, values, strict=True):
+            for position, number in zip(positions, values, strict=True):
                 if position is not None:
-                    self.series[position].append(x, value)
-        for name, value in batch.latest.items():
+                    self.series[position].append(x, number)
+        for name, latest in batch.latest.items():
             position = index.get(name)
             if position is None:
                 continue
             series = self.series[position]
-            series.unit = value.unit or series.unit
-            series.latest = value.value if value.ok else None
-            series.latest_text = "" if value.ok else value.text
+            series.unit = latest.unit or series.unit
+            series.latest = latest.value if latest.ok else None
+            series.latest_text = "" if latest.ok else latest.text
 
     def refresh(self) -> None:
         """Redraw the curves and the value labels (called for every batch, ~15 times a second)."""

@@ -90,15 +90,15 @@ PLOT_COLOURS = ("#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f"
 # Decimal places per unit: whole revolutions and degrees, one place for percent, more for small units.
 UNIT_DIGITS = {"1/min": 0, "km/h": 0, "°C": 0, "kPa": 0, "%": 1, "°": 1, "g/s": 2, "V": 2, "": 3, "s": 0}
 
+_BANNER = (
+    "QLabel {{ background: {bg}; border: 1px solid {border}; border-radius: 4px; padding: 6px 10px; "
+    "color: {fg}; }}"
+)
 BANNER_CSS = {
-    "info": "QLabel { background: #e3f2fd; border: 1px solid #1e88e5; border-radius: 4px; padding: 6px 10px; "
-    "color: #0d47a1; }",
-    "ok": "QLabel { background: #e8f5e9; border: 1px solid #2e7d32; border-radius: 4px; padding: 6px 10px; "
-    "color: #1b5e20; }",
-    "warn": "QLabel { background: #fff8e1; border: 1px solid #ffa000; border-radius: 4px; padding: 6px 10px; "
-    "color: #5d4037; }",
-    "error": "QLabel { background: #ffebee; border: 1px solid #c62828; border-radius: 4px; padding: 6px 10px; "
-    "color: #b71c1c; }",
+    "info": _BANNER.format(bg="#e3f2fd", border="#1e88e5", fg="#0d47a1"),
+    "ok": _BANNER.format(bg="#e8f5e9", border="#2e7d32", fg="#1b5e20"),
+    "warn": _BANNER.format(bg="#fff8e1", border="#ffa000", fg="#5d4037"),
+    "error": _BANNER.format(bg="#ffebee", border="#c62828", fg="#b71c1c"),
 }
 DANGER_BUTTON = (
     "QPushButton { color: #b71c1c; border: 1px solid #c62828; border-radius: 4px; padding: 6px 14px; "

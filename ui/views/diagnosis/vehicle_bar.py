@@ -27,14 +27,17 @@ class VehicleBar(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         self.plate = QLabel(_("kein Fahrzeug"))
+        self.plate.setMinimumWidth(150)
         self.plate.setObjectName("diagPlate")
         self.plate.setStyleSheet(PLATE_CSS.replace("22pt", "17pt"))
-        self.car = QLabel(_("Fahrzeug suchen oder auf der Theke „Diagnose“ drücken"))
+        self.car = QLabel(_("Kein Fahrzeug gewählt"))
         self.car.setObjectName("diagCar")
         self.car.setStyleSheet("font-size: 13pt; font-weight: 600; color: #263238;")
-        self.vin = QLabel("")
+        self.car.setWordWrap(True)  # long owner names must not widen the window beyond 1366 px
+        self.vin = QLabel(_("Rechts suchen oder auf der Theke beim Fahrzeug „Diagnose“ drücken."))
         self.vin.setObjectName("diagVin")
-        self.vin.setStyleSheet(f"color: {SECONDARY_TEXT}; font-family: monospace;")
+        self.vin.setWordWrap(True)
+        self.vin.setStyleSheet(f"color: {SECONDARY_TEXT};")
         self.vin.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         titles = QVBoxLayout()
         titles.setSpacing(0)
@@ -43,7 +46,7 @@ class VehicleBar(QWidget):
 
         self.order = QComboBox()
         self.order.setObjectName("diagOrder")
-        self.order.setMinimumWidth(260)
+        self.order.setMinimumWidth(240)
         self.order.setToolTip(_("Scans, Aufzeichnungen und Vorschläge kommen in diesen Auftrag"))
         self.order.currentIndexChanged.connect(lambda _i: self.order_changed.emit())
         order_box = QVBoxLayout()
@@ -57,7 +60,7 @@ class VehicleBar(QWidget):
         self.search.setObjectName("diagSearch")
         self.search.setPlaceholderText(_("Anderes Fahrzeug: Kennzeichen, Name oder FIN …"))
         self.search.setClearButtonEnabled(True)
-        self.search.setMinimumWidth(300)
+        self.search.setMinimumWidth(280)
         self._hits: dict[str, int] = {}
         self._model = QStringListModel(self)
         completer = QCompleter(self._model, self)
@@ -92,8 +95,9 @@ class VehicleBar(QWidget):
         """Plate, car and VIN of the chosen vehicle."""
         if vehicle is None:
             self.plate.setText(_("kein Fahrzeug"))
-            self.car.setText(_("Fahrzeug suchen oder auf der Theke „Diagnose“ drücken"))
-            self.vin.setText("")
+            self.car.setText(_("Kein Fahrzeug gewählt"))
+            self.vin.setText(_("Rechts suchen oder auf der Theke beim Fahrzeug „Diagnose“ drücken."))
+            self.vin.setStyleSheet(f"color: {SECONDARY_TEXT};")
             return
         d = vehicle.data
         self.plate.setText(d.plate or _("ohne Kennzeichen"))
@@ -102,9 +106,12 @@ class VehicleBar(QWidget):
         self.vin.setText(
             _("FIN {vin}").format(vin=d.vin) if d.vin else _("FIN unbekannt – wird beim Verbinden gelesen")
         )
+        monospace = " font-family: monospace;" if d.vin else ""
+        self.vin.setStyleSheet(f"color: {SECONDARY_TEXT};{monospace}")
 
     def set_orders(self, orders: list[WorkOrderDTO]) -> None:
         """The vehicle's open orders; editable ones can take suggestions. The newest editable is selected."""
+        previous = self.order_id()  # a reload (the order changed) keeps the mechanic's choice
         self.order.blockSignals(True)
         self.order.clear()
         self.order.addItem(_("ohne Auftrag"), None)
@@ -113,6 +120,8 @@ class VehicleBar(QWidget):
             self.order.addItem(f"{order.number} ({order.status_label})", order.id)
             if chosen == 0 and order.status in EDITABLE:
                 chosen = self.order.count() - 1
+        kept = self.order.findData(previous) if previous is not None else -1
+        chosen = kept if kept > 0 else chosen
         self.order.setCurrentIndex(chosen)
         self.order.blockSignals(False)
         self.order.setEnabled(bool(orders))

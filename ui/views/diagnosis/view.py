@@ -1,5 +1,5 @@
-"""The Diagnose tab: vehicle strip, connection panel, and the pages Fehlerspeicher, Bereitschaft & Freeze-Frame
-and Live-Daten.
+"""The Diagnose tab: vehicle strip, connection panel, and the pages Fehlerspeicher, Bereitschaft &
+Freeze-Frame and Live-Daten.
 
 Exactly one thread talks to the adapter: the view sends requests to the ``ObdWorker`` by queued signals and
 shows what comes back (workflows §4). Database work goes through ``ctx.query``/``ctx.mutate``: every scan is
@@ -9,12 +9,11 @@ current user, suggestions become proposed order lines, recordings are stored and
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QMessageBox, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from app import formatting
 from app.changes import Changes
@@ -27,12 +26,13 @@ from ui.prefs import Pref
 from ui.views.counter.style import SECONDARY_TEXT
 from ui.views.diagnosis.connection_panel import ConnectionPanel
 from ui.views.diagnosis.dtc_panel import DtcPanel
+from ui.views.diagnosis.live_controller import LiveController
 from ui.views.diagnosis.live_panel import LivePanel
 from ui.views.diagnosis.readiness_panel import ReadinessPanel
-from ui.views.diagnosis.recording import Recorder, scan_data
+from ui.views.diagnosis.recording import scan_data
 from ui.views.diagnosis.style import BANNER_CSS
 from ui.views.diagnosis.vehicle_bar import VehicleBar
-from ui.views.orders.dialogs import confirm, open_dialog
+from ui.views.orders.dialogs import confirm
 from ui.workers.obd_messages import LinkState, LinkStatus, LiveBatch, LiveStarted, ScanResult, VehicleFacts
 from ui.workers.obd_worker import ObdThread, ObdWorker
 
@@ -57,12 +57,9 @@ class DiagnosisView(QWidget):
         self.vehicle: VehicleDTO | None = None
         self.scan: ScanResult | None = None
         self.scan_id: int | None = None
-        self.recorder: Recorder | None = None
-        self.live: LiveStarted | None = None
         self.worker: ObdWorker | None = None
         self.link: ObdThread | None = None
         self.link_state = LinkState.DISCONNECTED
-        self.batches_received = 0
         self._worker_options = worker_options or {}
 
         self.vehicle_bar = VehicleBar(ctx)
@@ -113,8 +110,7 @@ class DiagnosisView(QWidget):
         self.dtc.suggestions.add_clicked.connect(self.add_suggestions)
         self.live_panel.start_clicked.connect(self.start_live)
         self.live_panel.stop_clicked.connect(self.stop_live)
-        self.live_panel.record_toggled.connect(self._record_toggled)
-        self.live_panel.export_clicked.connect(self.ask_export)
+        self.live_control = LiveController(self)
         scan_key = QShortcut(QKeySequence("Ctrl+L"), self, self.read_fault_memory)
         scan_key.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
         ctx.bus.operation_did_execute.connect(self._on_changes)
@@ -180,8 +176,8 @@ class DiagnosisView(QWidget):
 
     def shutdown(self) -> None:
         """On close: save a running recording, then stop the OBD thread (quit, wait 2 s)."""
-        if self.recorder is not None:
-            self._save_recording()
+        if self.live_control.recorder is not None:
+            self.live_control.save_recording()
         if self.link is not None:
             self.link.stop()
             self.link = None
@@ -259,14 +255,14 @@ class DiagnosisView(QWidget):
     def _on_status(self, status: LinkStatus) -> None:
         self.link_state = status.state
         self.connection.show_status(status)
-        if status.state is LinkState.DISCONNECTED and self.live is not None:
+        if status.state is LinkState.DISCONNECTED and self.live_control.live is not None:
             self._on_live_stopped()
         self._update_buttons()
 
     def _update_buttons(self) -> None:
         connected = self.link_state is LinkState.CONNECTED
         self.dtc.set_enabled(connected=connected, scanned=self.scan is not None)
-        self.live_panel.set_state(connected=connected, running=self.live is not None)
+        self.live_panel.set_state(connected=connected, running=self.live_control.live is not None)
 
     def _on_connected(self, info: ConnectionInfo) -> None:
         self.ctx.prefs.set(LAST_PORT, info.url)
@@ -342,9 +338,9 @@ class DiagnosisView(QWidget):
             self,
             _("Fehlerspeicher löschen?"),
             _(
-                "Gelöscht werden {codes}.\n\nDabei gehen auch der Freeze-Frame, die Mode-06-Testergebnisse und alle "
-                "Bereitschaftstests (Readiness) verloren – die AU ist erst nach erneuten Fahrzyklen wieder "
-                "möglich. Das Löschen wird im Fahrzeugverlauf eingetragen."
+                "Gelöscht werden {codes}.\n\nDabei gehen auch der Freeze-Frame, die Mode-06-Testergebnisse "
+                "und alle Bereitschaftstests (Readiness) verloren – die AU ist erst nach erneuten Fahrzyklen "
+                "wieder möglich. Das Löschen wird im Fahrzeugverlauf eingetragen."
             ).format(codes=", ".join(codes) if codes else _("keine gespeicherten Fehler")),
             _("Ja, Fehler löschen"),
             self._clear_confirmed,
@@ -388,100 +384,23 @@ class DiagnosisView(QWidget):
         def added(_changes: Changes) -> None:
             self.show_banner(
                 _(
-                    "{n} Leistung(en) als Vorschlag in Auftrag {order} eingetragen – der Kunde muss noch zustimmen."
+                    "{n} Leistung(en) als Vorschlag in Auftrag {order} eingetragen – "
+                    "der Kunde muss noch zustimmen."
                 ).format(n=len(service_ids), order=order_label),
                 "ok",
             )
 
         self.ctx.mutate(add, added, parent=self)
 
-    # --- live data and recordings ------------------------------------------------------------------
+    # --- live data (the LiveController does the work) ----------------------------------------------
 
     def _on_live_started(self, started: LiveStarted) -> None:
-        self.live = started
-        self.live_panel.plots.start(started)
+        self.live_control.on_started(started)
         self._update_buttons()
-        if started.unsupported:
-            self.show_banner(
-                _("Vom Fahrzeug nicht unterstützt: {names}").format(
-                    names=", ".join(
-                        self.live_panel.plots.series[started.names.index(n)].label
-                        for n in started.unsupported
-                    )
-                ),
-                "warn",
-            )
 
     def _on_batch(self, batch: LiveBatch) -> None:
-        self.batches_received += 1
-        plots = self.live_panel.plots
-        plots.add(batch)
-        plots.refresh()
-        self.connection.show_rate(batch.values_per_second, batch.batched)
-        if self.recorder is not None:
-            self.recorder.add(batch)
-            self.live_panel.show_record_progress(self.recorder.seconds, len(self.recorder.rows))
+        self.live_control.on_batch(batch)
 
     def _on_live_stopped(self) -> None:
-        self.live = None
-        self.live_panel.plots.stop()
+        self.live_control.on_stopped()
         self._update_buttons()
-        self.connection.show_rate(None, None)
-
-    def _record_toggled(self, on: bool) -> None:
-        if on and self.live is not None:
-            self.recorder = Recorder(self.live.names)
-            self.live_panel.show_record_progress(0, 0)
-        elif not on and self.recorder is not None:
-            self._save_recording()
-
-    def _save_recording(self) -> None:
-        recorder, self.recorder = self.recorder, None
-        if recorder is None or not recorder.rows:
-            self.live_panel.show_record_done(_("Keine Messwerte aufgezeichnet – nichts gespeichert."))
-            return
-        if self.vehicle is None:
-            self.live_panel.show_record_done(_("Kein Fahrzeug gewählt – Aufzeichnung nicht gespeichert."))
-            return
-        diagnostics, settings = self.ctx.services.diagnostics, self.ctx.services.settings
-        vehicle_id, order_id, data = self.vehicle.id, self.vehicle_bar.order_id(), recorder.data()
-
-        def save() -> tuple[RecordingDTO, list[RecordingDTO], Changes]:
-            dto = diagnostics.save_recording(data, vehicle_id=vehicle_id, work_order_id=order_id,
-                                             user=settings.get().current_user)  # fmt: skip
-            return dto, diagnostics.recordings(vehicle_id), dto.changes
-
-        def saved(outcome: tuple[RecordingDTO, list[RecordingDTO], Changes]) -> None:
-            dto, recordings, _changes = outcome
-            self.live_panel.show_recordings(recordings, select_id=dto.id)
-            self.live_panel.show_record_done(
-                _("Aufzeichnung gespeichert: {seconds} s, {rows} Messpunkte.").format(
-                    seconds=formatting.number(dto.seconds, 0), rows=formatting.number(dto.sample_count, 0)
-                )
-            )
-
-        self.ctx.mutate(save, saved, parent=self, initiator=self)
-
-    def ask_export(self, recording_id: int) -> QFileDialog:
-        """CSV exportieren …: a save dialog (window-modal); the file is written in the background."""
-        plate = (self.vehicle.data.plate if self.vehicle else "").replace(" ", "_") or "Fahrzeug"
-        suggested = Path.home() / f"Aufzeichnung_{plate}_{recording_id}.csv"
-        dialog = QFileDialog(
-            self, _("Aufzeichnung als CSV speichern"), str(suggested), _("CSV-Dateien (*.csv)")
-        )
-        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
-        dialog.setDefaultSuffix("csv")
-        dialog.setOption(QFileDialog.Option.DontUseNativeDialog)  # the same dialog on every PC (and in tests)
-        dialog.fileSelected.connect(lambda path: self.export_recording(recording_id, Path(path)))
-        return open_dialog(self, dialog)
-
-    def export_recording(self, recording_id: int, path: Path) -> None:
-        """Write the Excel-friendly CSV of a recording to ``path``."""
-        diagnostics = self.ctx.services.diagnostics
-
-        def write() -> Path:
-            path.write_bytes(diagnostics.recording_csv(recording_id))
-            return path
-
-        self.ctx.mutate(write, lambda done: self.show_banner(_("CSV gespeichert: {path}").format(path=done), "ok"),
-                        parent=self)  # fmt: skip

@@ -1,0 +1,188 @@
+"""POST /v1/sync/push, GET /v1/sync/pull, GET /v1/sync/snapshot, GET /v1/sync/events (device tokens only).
+
+The organisation and location always come from the device's token and device row, never from the body:
+a push naming another location is refused with 403, and every query filters by the caller's
+organisation. Pokes are sent after the push has committed, so a woken client always finds the changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from sync.protocol import (
+    DEFAULT_PULL_LIMIT,
+    DESKTOP_DEFAULT_STREAMS,
+    MAX_PULL_LIMIT,
+    Poke,
+    PullResponse,
+    PushRequest,
+    PushResponse,
+    SnapshotResponse,
+    Stream,
+)
+from sync.server import sync_service, sync_service_pull
+from sync.server.context import ServerContext
+from sync.server.deps import ContextDep, CurrentPrincipal, SessionDep
+from sync.server.errors import ERROR_RESPONSES, ErrorBody, Forbidden, ServiceUnavailable, Unauthorized, Unprocessable
+from sync.server.models import Device
+from sync.server.store import StoreUnavailable
+from sync.server.sync_service import Caller
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/v1/sync", tags=["Synchronisation"], responses=ERROR_RESPONSES)
+
+LONG_POLL_SECONDS = 25.0
+HEARTBEAT_SECONDS = 15.0
+SSE_MAX_SECONDS = 300.0
+"""An event stream ends after five minutes; the client reconnects (and pulls), so no stream lives forever."""
+DEFAULT_STREAMS = ",".join(s.value for s in DESKTOP_DEFAULT_STREAMS)
+GONE_RESPONSE: dict[int | str, dict[str, Any]] = {
+    410: {"model": ErrorBody, "description": "Cursor älter als die Aufbewahrungsfrist: vollständig neu synchronisieren"}
+}
+
+
+def get_caller(session: SessionDep, principal: CurrentPrincipal) -> Caller:
+    """The calling device (403 for user tokens, 401 for removed devices)."""
+    if principal.kind != "device":
+        raise Forbidden("Nur angemeldete Arbeitsplätze können synchronisieren.")
+    device = session.get(Device, principal.id)
+    if device is None or device.revoked_at is not None or device.organization_id != principal.organization_id:
+        raise Unauthorized("Dieser Arbeitsplatz wurde entfernt. Bitte neu anmelden.", code="device_revoked")
+    return Caller(device.organization_id, device.location_id, device.id)
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def _poke(ctx: ServerContext, organization_id: str, seq: int) -> None:
+    """Wake the organisation's listeners; best effort (clients also poll)."""
+    try:
+        ctx.store.notify(organization_id, seq)
+    except StoreUnavailable:
+        log.warning("change poke not delivered (store unavailable)")
+
+
+@router.post("/push", response_model=PushResponse)
+def push(
+    body: PushRequest,
+    ctx: ContextDep,
+    session: SessionDep,
+    caller: CallerDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=64)] = None,
+) -> PushResponse:
+    """Apply a batch of ops (≤ 200) from this device; one result per op, duplicates answered as before."""
+    if body.device_id != caller.device_id or body.location_id != caller.location_id:
+        raise Forbidden("Der Arbeitsplatz darf nur für seinen eigenen Standort synchronisieren.")
+    if idempotency_key is not None and idempotency_key != str(body.batch_id):
+        raise Unprocessable("Idempotency-Key und batch_id stimmen nicht überein.", field="batch_id")
+    response = sync_service.push(session, caller, body, now=ctx.clock())
+    _poke(ctx, caller.organization_id, response.last_seq)
+    return response
+
+
+def _entitlement(ctx: ServerContext, session: Any, caller: Caller, streams: tuple[str, ...]) -> str | None:
+    return sync_service_pull.issue_entitlement(ctx, session, caller) if Stream.ENTITLEMENTS in streams else None
+
+
+@router.get("/pull", response_model=PullResponse, responses=GONE_RESPONSE)
+def pull(
+    ctx: ContextDep,
+    session: SessionDep,
+    caller: CallerDep,
+    since: Annotated[int, Query(ge=0)] = 0,
+    streams: Annotated[str, Query(max_length=200)] = DEFAULT_STREAMS,
+    limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = DEFAULT_PULL_LIMIT,
+) -> PullResponse:
+    """Changes of the organisation after ``since`` in ``streams``; 410 when the cursor is too old."""
+    names = sync_service_pull.parse_streams(streams)
+    page = sync_service_pull.pull(session, caller, since=since, streams=names, limit=limit)
+    if not page.has_more:
+        page.entitlement = _entitlement(ctx, session, caller, names)
+    return page
+
+
+@router.get("/snapshot", response_model=SnapshotResponse)
+def snapshot(
+    ctx: ContextDep,
+    session: SessionDep,
+    caller: CallerDep,
+    streams: Annotated[str, Query(max_length=200)] = DEFAULT_STREAMS,
+    after: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = DEFAULT_PULL_LIMIT,
+) -> SnapshotResponse:
+    """The current records of ``streams`` page by page (full resync after 410 Gone)."""
+    names = sync_service_pull.parse_streams(streams)
+    page = sync_service_pull.snapshot(session, caller, streams=names, after=after, limit=limit)
+    if after == 0:
+        page.entitlement = _entitlement(ctx, session, caller, names)
+    return page
+
+
+def _sse(event: str, data: dict[str, Any], event_id: int | None = None) -> bytes:
+    head = f"event: {event}\n" + (f"id: {event_id}\n" if event_id is not None else "")
+    return (head + f"data: {json.dumps(data)}\n\n").encode()
+
+
+async def _event_stream(ctx: ServerContext, organization_id: str, after: int, last: int,
+                        heartbeat: float) -> AsyncIterator[bytes]:  # fmt: skip
+    yield b"retry: 3000\n\n"
+    sent = after
+    if last > after:
+        sent = last
+        yield _sse("poke", {"seq": last}, last)
+    deadline = time.monotonic() + SSE_MAX_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            seq = await ctx.store.wait(organization_id, sent, heartbeat)
+        except StoreUnavailable:
+            yield _sse("error", {"detail": "store unavailable"})
+            await asyncio.sleep(min(heartbeat, 5.0))  # let the client's reconnect find the store back
+            return
+        if seq is None:
+            yield b": heartbeat\n\n"
+        else:
+            sent = seq
+            yield _sse("poke", {"seq": seq}, seq)
+
+
+@router.get(
+    "/events",
+    response_model=Poke,
+    responses={200: {"content": {"text/event-stream": {}}, "description": "Poke (JSON) oder Ereignisstrom"}},
+)
+async def events(
+    request: Request,
+    ctx: ContextDep,
+    session: SessionDep,
+    caller: CallerDep,
+    after: Annotated[int, Query(ge=0)] = 0,
+    wait: Annotated[float, Query(ge=0, le=LONG_POLL_SECONDS)] = LONG_POLL_SECONDS,
+    heartbeat: Annotated[float, Query(ge=1, le=30)] = HEARTBEAT_SECONDS,
+) -> Response:
+    """Change pokes: server-sent events with ``Accept: text/event-stream``, else one long-poll answer."""
+    last, _pruned = await run_in_threadpool(sync_service.current_seq, session, caller.organization_id)
+    # End the transaction before waiting: on SQLite it holds the write lock (BEGIN IMMEDIATE).
+    await run_in_threadpool(session.commit)
+    org = caller.organization_id
+    if "text/event-stream" in request.headers.get("accept", ""):
+        return StreamingResponse(
+            _event_stream(ctx, org, after, last, heartbeat),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+    if last != after:  # news (or a cursor from another timeline, which the next pull answers with 410)
+        return JSONResponse(Poke(seq=last, changed=True).model_dump())
+    try:
+        seq = await ctx.store.wait(org, after, wait)
+    except StoreUnavailable as exc:
+        raise ServiceUnavailable() from exc
+    return JSONResponse(Poke(seq=seq if seq is not None else last, changed=seq is not None).model_dump())

@@ -1,0 +1,369 @@
+"""The sync push: de-duplicate, decide every op by its entity policy, write the batch, number the changes.
+
+A batch is decided in memory (``sync_service_policies``) after three reads (applied op ids, the records it
+touches, the organisation's number prefixes) and written with bulk statements; the change sequence is
+allocated last (see ``sync_models``), so the organisation's counter row is locked only for the final
+inserts and the commit.
+
+Idempotency: every op id is stored in ``sync_applied_ops`` with its result in the same transaction as its
+effect. A resent op gets the stored result back (status ``duplicate`` for an applied op). Two copies of
+one batch running at the same time (a proxy that duplicates requests) collide on the primary key of
+``sync_applied_ops`` or ``sync_records``: the later transaction rolls back and runs again, and then sees
+the earlier one's results. A database error that is not such a race (bad data that slipped past the
+policies) is isolated by replaying the batch op by op, each op in its own savepoint; the failing op is
+rejected and that result is stored, so it cannot block the desktop's queue (PowerSync's lesson) and a
+resend gets the same answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+
+from sync.protocol import MAX_PAYLOAD_BYTES, DailyFacts, Entity, Op, OpResult, PushRequest, PushResponse, Stream
+from sync.server.errors import ServiceUnavailable
+from sync.server.sync_models import (
+    ORG_WIDE,
+    AppliedOp,
+    ChangeLogEntry,
+    DailyFactRow,
+    NumberPrefix,
+    SyncCounter,
+    SyncRecord,
+)
+from sync.server.sync_service_policies import (
+    RECORD_ENTITIES,
+    TOO_LARGE,
+    Decision,
+    FactState,
+    Prefixes,
+    RecordState,
+    decide_facts,
+    decide_other,
+    decide_record,
+    parse_facts,
+    rejected,
+)
+
+log = logging.getLogger(__name__)
+RACE_RETRIES = 4
+OP_ID_TAKEN = "Die Änderungskennung ist bereits vergeben."
+INTERNAL = "Die Änderung konnte auf dem Server nicht gespeichert werden und wurde verworfen."
+# PostgreSQL: deadlock_detected, serialization_failure, lock_not_available.
+RETRYABLE_PGCODES = frozenset({"40P01", "40001", "55P03"})
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The pushing device: its organisation and location come from its token and device row."""
+
+    organization_id: str
+    location_id: str
+    device_id: str
+
+
+def _insert(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def allocate_seqs(session: Session, organization_id: str, count: int) -> int:
+    """Reserve ``count`` sequence numbers; returns the last one (the row stays locked until commit)."""
+    stmt = _insert(session)(SyncCounter).values(organization_id=organization_id, last_seq=0, pruned_seq=0)
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["organization_id"]))
+    last = session.execute(
+        update(SyncCounter)
+        .where(SyncCounter.organization_id == organization_id)
+        .values(last_seq=SyncCounter.last_seq + count)
+        .returning(SyncCounter.last_seq)
+    ).scalar_one()
+    return int(last)
+
+
+def current_seq(session: Session, organization_id: str) -> tuple[int, int]:
+    """(last_seq, pruned_seq) of the organisation (0, 0 before its first change)."""
+    row = session.execute(
+        select(SyncCounter.last_seq, SyncCounter.pruned_seq).where(SyncCounter.organization_id == organization_id)
+    ).first()
+    return (int(row[0]), int(row[1])) if row else (0, 0)
+
+
+class _Batch:
+    """Decides the ops of one request and writes the outcome."""
+
+    def __init__(self, session: Session, caller: Caller, ops: Sequence[Op], now: dt.datetime) -> None:
+        self.session = session
+        self.caller = caller
+        self.ops = ops
+        self.now = now
+        self.results: dict[str, OpResult] = {}
+        self.decisions: list[tuple[Op, Decision]] = []
+        self.records: dict[tuple[str, str], RecordState] = {}
+        self.facts: dict[str, FactState] = {}
+        self.prefixes = Prefixes()
+        self.claims: list[str] = []
+
+    # --- reading ---------------------------------------------------------------------------------
+
+    def _load(self) -> dict[str, dict[str, Any]]:
+        ids = [str(op.op_id) for op in self.ops]
+        stored = {
+            op_id: (org, result)
+            for op_id, org, result in self.session.execute(
+                select(AppliedOp.op_id, AppliedOp.organization_id, AppliedOp.result).where(AppliedOp.op_id.in_(ids))
+            )
+        }
+        for op_id, (org, result) in stored.items():
+            if org == self.caller.organization_id:
+                self.results[op_id] = _as_duplicate(OpResult.model_validate(result))
+            else:  # another organisation's op id: answer without revealing anything about it
+                self.results[op_id] = OpResult(op_id=uuid.UUID(op_id), status="rejected", reason=OP_ID_TAKEN)
+        record_ids = {op.entity_id for op in self.ops if op.entity in RECORD_ENTITIES}
+        if record_ids:
+            rows = self.session.execute(
+                select(SyncRecord.id, SyncRecord.entity, SyncRecord.entity_id, SyncRecord.version, SyncRecord.hlc,
+                       SyncRecord.data, SyncRecord.deleted_at)
+                .where(SyncRecord.organization_id == self.caller.organization_id,
+                       SyncRecord.location_id == self.caller.location_id,
+                       SyncRecord.entity_id.in_(record_ids))
+            )  # fmt: skip
+            for row in rows:
+                self.records[(row.entity, row.entity_id)] = RecordState(
+                    row.entity, row.entity_id, row.version, row.hlc, row.data, row.deleted_at, id=row.id
+                )
+        if any(op.entity == Entity.INVOICE for op in self.ops):
+            owners = self.session.execute(
+                select(NumberPrefix.prefix, NumberPrefix.location_id).where(
+                    NumberPrefix.organization_id == self.caller.organization_id
+                )
+            )
+            self.prefixes.owners = {prefix: location for prefix, location in owners}
+        return stored
+
+    def _fact_state(self, day: dt.date) -> FactState:
+        key = day.isoformat()
+        if key not in self.facts:
+            row = self.session.get(DailyFactRow, (self.caller.organization_id, self.caller.location_id, day))
+            self.facts[key] = FactState(day) if row is None else FactState(day, row.version, row.hlc, _facts_of(row))
+        return self.facts[key]
+
+    # --- deciding --------------------------------------------------------------------------------
+
+    def decide(self) -> None:
+        """Run every new op through its policy, in order (later ops see earlier ones of the batch)."""
+        self._load()
+        for op in self.ops:
+            op_id = str(op.op_id)
+            if op_id in self.results:
+                continue
+            decision = self._decide(op)
+            self.decisions.append((op, decision))
+            self.results[op_id] = OpResult(
+                op_id=op.op_id,
+                status=decision.status,
+                version=decision.version,
+                reason=decision.reason,
+                canonical=decision.canonical,
+            )
+
+    def _decide(self, op: Op) -> Decision:
+        if len(json.dumps(op.payload, separators=(",", ":"))) > MAX_PAYLOAD_BYTES:
+            return rejected(TOO_LARGE)
+        if op.entity in RECORD_ENTITIES:
+            key = (op.entity, op.entity_id)
+            decision, new = decide_record(op, self.records.get(key), location_id=self.caller.location_id,
+                                          prefixes=self.prefixes, now=self.now)  # fmt: skip
+            if new is not None:
+                self.records[key] = new
+            if decision.claim:
+                self.prefixes.owners[decision.claim] = self.caller.location_id
+                self.claims.append(decision.claim)
+            return decision
+        if op.entity == Entity.DAILY_FACT:
+            facts, problem = parse_facts(op, self.caller.location_id)
+            if facts is None:
+                return rejected(problem or "")
+            return decide_facts(op, self._fact_state(facts.date), facts)
+        return decide_other(op)
+
+    # --- writing ---------------------------------------------------------------------------------
+
+    def write(self) -> int:
+        """Write records, facts, prefix claims, the change log and the applied ops; returns last_seq."""
+        self._write_records()
+        self._write_facts()
+        changes = self._changes()
+        if changes:
+            last = allocate_seqs(self.session, self.caller.organization_id, len(changes))
+            first = last - len(changes) + 1
+            rows = []
+            for offset, (op_id, (stream, location, entity, entity_id, kind, data)) in enumerate(changes):
+                seq = first + offset
+                rows.append({"organization_id": self.caller.organization_id, "seq": seq, "stream": stream,
+                             "location_id": location, "entity": entity, "entity_id": entity_id, "op": kind,
+                             "data": data, "origin_device": self.caller.device_id, "created_at": self.now})  # fmt: skip
+                if op_id is not None:
+                    self.results[op_id] = self.results[op_id].model_copy(update={"seq": seq})
+            self.session.execute(insert(ChangeLogEntry), rows)
+        else:
+            last = current_seq(self.session, self.caller.organization_id)[0]
+        applied = [
+            {"op_id": str(op.op_id), "organization_id": self.caller.organization_id,
+             "device_id": self.caller.device_id, "result": self.results[str(op.op_id)].model_dump(mode="json"),
+             "created_at": self.now}
+            for op, _decision in self.decisions
+        ]  # fmt: skip
+        if applied:
+            self.session.execute(insert(AppliedOp), applied)
+        return last
+
+    def _changes(self) -> list[tuple[str | None, tuple[str, str, str, str, str, dict[str, Any] | None]]]:
+        org_wide = [
+            (None, (Stream.SETTINGS.value, ORG_WIDE, Entity.NUMBER_PREFIX.value, prefix, "upsert",
+                    {"prefix": prefix, "location_id": self.caller.location_id}))
+            for prefix in self.claims
+        ]  # fmt: skip
+        own = [
+            (str(op.op_id), (str(d.change[0]), self.caller.location_id, *d.change[1:]))
+            for op, d in self.decisions
+            if d.change is not None
+        ]
+        return [*org_wide, *own]
+
+    def _write_records(self) -> None:
+        base = {"organization_id": self.caller.organization_id, "location_id": self.caller.location_id,
+                "stream": Stream.RECORDS.value, "updated_at": self.now, "origin_device": self.caller.device_id}  # fmt: skip
+        fresh, changed = [], []
+        for state in self.records.values():
+            if not state.changed:
+                continue
+            values = {"entity": state.entity, "entity_id": state.entity_id, "version": state.version,
+                      "hlc": state.hlc, "data": state.data, "deleted_at": state.deleted_at}  # fmt: skip
+            if state.id is None:
+                fresh.append(base | values)
+            else:
+                changed.append({"id": state.id, "version": state.version, "hlc": state.hlc, "data": state.data,
+                                "deleted_at": state.deleted_at, "updated_at": self.now,
+                                "origin_device": self.caller.device_id})  # fmt: skip
+        for prefix in self.claims:
+            self.session.add(NumberPrefix(organization_id=self.caller.organization_id, prefix=prefix,
+                                          location_id=self.caller.location_id, claimed_at=self.now))  # fmt: skip
+            fresh.append(base | {"location_id": ORG_WIDE, "stream": Stream.SETTINGS.value,
+                                 "entity": Entity.NUMBER_PREFIX.value, "entity_id": prefix, "version": 1, "hlc": "",
+                                 "data": {"prefix": prefix, "location_id": self.caller.location_id},
+                                 "deleted_at": None})  # fmt: skip
+        if fresh:
+            self.session.execute(insert(SyncRecord), fresh)
+        if changed:
+            self.session.execute(update(SyncRecord), changed)
+        self.session.flush()
+
+    def _write_facts(self) -> None:
+        for state in self.facts.values():
+            if not state.changed or state.facts is None:
+                continue
+            key = (self.caller.organization_id, self.caller.location_id, state.day)
+            row = self.session.get(DailyFactRow, key)
+            if row is None:
+                row = DailyFactRow(organization_id=key[0], location_id=key[1], day=key[2])
+                self.session.add(row)
+            facts = state.facts
+            row.version, row.hlc, row.updated_at = state.version, state.hlc, self.now
+            row.revenue = [r.model_dump(mode="json") for r in facts.revenue]
+            for name in ("net_total", "tax_total", "gross_total", "altteil_tax", "invoice_count", "storno_count",
+                         "aw_sold", "labour_net", "parts_net", "other_net", "new_customers", "appointments",
+                         "chats", "leads"):  # fmt: skip
+                setattr(row, name, getattr(facts, name))
+        self.session.flush()
+
+
+def _facts_of(row: DailyFactRow) -> DailyFacts:
+    return DailyFacts.model_validate(
+        {
+            name: getattr(row, name)
+            for name in DailyFacts.model_fields
+            if name not in ("date", "location_id", "currency")
+        }
+        | {"date": row.day, "location_id": row.location_id}
+    )
+
+
+def _as_duplicate(result: OpResult) -> OpResult:
+    """The stored result of a resent op: ``applied`` turns into ``duplicate``, the rest stays as it was."""
+    return result.model_copy(update={"status": "duplicate"}) if result.status == "applied" else result
+
+
+def _retryable(exc: DBAPIError) -> bool:
+    if isinstance(exc, IntegrityError):
+        return True
+    code = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return isinstance(exc, OperationalError) and (code in RETRYABLE_PGCODES or "locked" in str(exc.orig).lower())
+
+
+def push(session: Session, caller: Caller, request: PushRequest, *, now: dt.datetime) -> PushResponse:
+    """Apply one push request and COMMIT it; the caller sends the poke afterwards."""
+    for attempt in range(RACE_RETRIES):
+        try:
+            batch = _Batch(session, caller, request.ops, now)
+            batch.decide()
+            last = batch.write()
+            session.commit()
+            results = [batch.results[str(op.op_id)] for op in request.ops]
+            return PushResponse(batch_id=request.batch_id, results=results, last_seq=last)
+        except DBAPIError as exc:
+            session.rollback()
+            if not _retryable(exc):
+                log.warning("push batch failed (%s); replaying op by op", type(exc.orig).__name__)
+                return _push_one_by_one(session, caller, request, now=now)
+            log.info("push batch raced with another (attempt %d): %s", attempt + 1, type(exc.orig).__name__)
+    raise ServiceUnavailable()
+
+
+def _push_one_by_one(session: Session, caller: Caller, request: PushRequest, *, now: dt.datetime) -> PushResponse:
+    """Slow path: each op in its own savepoint, so one bad op cannot sink the batch."""
+    results: dict[str, OpResult] = {}
+    last = 0
+    for op in request.ops:
+        try:
+            with session.begin_nested():
+                batch = _Batch(session, caller, [op], now)
+                batch.decide()
+                last = batch.write()
+            results[str(op.op_id)] = batch.results[str(op.op_id)]
+        except DBAPIError as exc:
+            log.warning("op %s failed: %s", op.op_id, type(exc.orig).__name__)
+            results[str(op.op_id)] = _record_failure(session, caller, op, now=now)
+    session.commit()
+    last = max(last, current_seq(session, caller.organization_id)[0])
+    return PushResponse(batch_id=request.batch_id, results=[results[str(op.op_id)] for op in request.ops],
+                        last_seq=last)  # fmt: skip
+
+
+def _record_failure(session: Session, caller: Caller, op: Op, *, now: dt.datetime) -> OpResult:
+    """Store a rejection for an op that failed in the database (in its own savepoint, too)."""
+    result = OpResult(op_id=op.op_id, status="rejected", reason=INTERNAL)
+    try:
+        with session.begin_nested():
+            session.execute(insert(AppliedOp).values(
+                op_id=str(op.op_id), organization_id=caller.organization_id, device_id=caller.device_id,
+                result=result.model_dump(mode="json"), created_at=now))  # fmt: skip
+    except DBAPIError:
+        log.warning("rejection of op %s not stored", op.op_id)
+    return result
+
+
+def count_changes(session: Session, organization_id: str) -> int:
+    """How many change-log entries the organisation has (tests and diagnostics)."""
+    return int(
+        session.scalar(select(func.count()).select_from(ChangeLogEntry).where(
+            ChangeLogEntry.organization_id == organization_id)) or 0
+    )  # fmt: skip

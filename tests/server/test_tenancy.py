@@ -1,0 +1,287 @@
+"""Two organisations, every route: nobody reads or writes across organisations; roles hold.
+
+Tenancy matrix: each route is called by organisation A's users and device with organisation B's ids
+and must answer 404 or 403 with no data of B. A completeness check fails as soon as a route is added
+without an entry here, and every route except the public ones must refuse a request without token.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+from fastapi.testclient import TestClient
+from httpx import Response
+
+from tests.server.fixtures import *  # noqa: F403  (the pytest fixtures: api, clock, server_settings, ...)
+from tests.server.fixtures import PASSWORD, Tenant, bearer, login, register_tenant
+
+PUBLIC = {
+    ("GET", "/healthz"),
+    ("GET", "/readyz"),
+    ("GET", "/.well-known/jwks.json"),
+    ("POST", "/v1/auth/register"),
+    ("POST", "/v1/auth/login"),
+    ("POST", "/v1/auth/refresh"),
+    ("POST", "/v1/auth/logout"),
+}
+# Every authenticated route and the test below that proves it stays inside the caller's organisation.
+MATRIX = {
+    ("GET", "/v1/me"): "test_me_and_lists_show_only_the_own_organisation",
+    ("GET", "/v1/locations"): "test_me_and_lists_show_only_the_own_organisation",
+    ("POST", "/v1/locations"): "test_writes_cannot_name_another_organisation",
+    ("GET", "/v1/locations/{location_id}"): "test_other_organisations_ids_are_not_found",
+    ("GET", "/v1/users"): "test_me_and_lists_show_only_the_own_organisation",
+    ("POST", "/v1/users"): "test_writes_cannot_name_another_organisation",
+    ("GET", "/v1/users/{user_id}"): "test_other_organisations_ids_are_not_found",
+    ("GET", "/v1/devices"): "test_me_and_lists_show_only_the_own_organisation",
+    ("POST", "/v1/devices"): "test_writes_cannot_name_another_organisation",
+    ("DELETE", "/v1/devices/{device_id}"): "test_other_organisations_ids_are_not_found",
+    ("POST", "/v1/sync/push"): "test_sync_routes_stay_inside_the_organisation",
+    ("GET", "/v1/sync/pull"): "test_sync_routes_stay_inside_the_organisation",
+    ("GET", "/v1/sync/snapshot"): "test_sync_routes_stay_inside_the_organisation",
+    ("GET", "/v1/sync/events"): "test_sync_routes_stay_inside_the_organisation",
+}
+
+
+@dataclass
+class Org:
+    """One organisation with a user of every role, two locations and a registered desktop."""
+
+    tenant: Tenant
+    second_location_id: str = ""
+    tokens: dict[str, str] = field(default_factory=dict)  # role (and "device") -> access token
+    user_ids: dict[str, str] = field(default_factory=dict)
+    device_id: str = ""
+    device_refresh: str = ""
+
+    def headers(self, role: str) -> dict[str, str]:
+        return bearer(self.tokens[role])
+
+    @property
+    def ids(self) -> set[str]:
+        return {
+            self.tenant.organization_id,
+            self.tenant.location_id,
+            self.second_location_id,
+            self.device_id,
+            *self.user_ids.values(),
+        }
+
+
+def _ok(response: Response, status: int = 200) -> dict:  # type: ignore[type-arg]
+    assert response.status_code == status, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def _build(api: TestClient, name: str) -> Org:
+    org = Org(register_tenant(api, name=name))
+    org.tokens["owner"] = org.tenant.access_token
+    org.user_ids["owner"] = org.tenant.user_id
+    owner = org.tenant.headers
+    org.second_location_id = _ok(api.post("/v1/locations", json={"name": "Filiale"}, headers=owner), 201)["id"]
+    for role in ("counter", "mechanic", "auditor"):
+        email = f"{role}-{uuid.uuid4().hex[:6]}@werkstatt.example"
+        body = {"email": email, "role": role, "password": PASSWORD, "name": role.title()}
+        if role != "auditor":
+            body["location_ids"] = [org.tenant.location_id]
+        org.user_ids[role] = _ok(api.post("/v1/users", json=body, headers=owner), 201)["id"]
+        org.tokens[role] = login(api, email)["access_token"]
+    device = _ok(
+        api.post("/v1/devices", json={"location_id": org.tenant.location_id, "name": "Theke 1"}, headers=owner), 201
+    )
+    org.device_id, org.device_refresh = device["device_id"], device["refresh_token"]
+    org.tokens["device"] = device["access_token"]
+    return org
+
+
+@pytest.fixture
+def orgs(api: TestClient) -> tuple[Org, Org]:
+    return _build(api, "Werkstatt Adler"), _build(api, "Autoservice Biber")
+
+
+ROLES = ("owner", "counter", "mechanic", "auditor", "device")
+
+
+def _assert_nothing_of(response: Response, other: Org) -> None:
+    assert response.status_code < 500, response.text
+    for secret_id in other.ids:
+        assert secret_id not in response.text
+    assert other.tenant.email not in response.text
+
+
+def _routes(api: TestClient) -> set[tuple[str, str]]:
+    """(method, path template) of every route the app serves, from its OpenAPI document."""
+    paths = api.get("/openapi.json").json()["paths"]
+    return {(method.upper(), path) for path, operations in paths.items() for method in operations}
+
+
+def test_every_route_is_public_or_in_the_tenancy_matrix(api: TestClient):
+    routes = _routes(api)
+    assert PUBLIC | set(MATRIX) <= routes  # the lists name real routes (so the check below is not vacuous)
+    missing = routes - PUBLIC - set(MATRIX)
+    assert not missing, f"routes without a tenancy test: {sorted(missing)}"
+    assert all(test in globals() for test in MATRIX.values())
+
+
+def test_every_non_public_route_refuses_requests_without_a_token(api: TestClient):
+    checked = 0
+    for method, template in sorted(_routes(api) - PUBLIC):
+        path = re.sub(r"\{[^}]+\}", lambda _match: str(uuid.uuid4()), template)
+        response = api.request(method, path, json={})
+        assert response.status_code == 401, (method, template, response.text)
+        assert response.json()["detail"] == "Bitte melden Sie sich an."
+        checked += 1
+    assert checked >= len(MATRIX)
+
+
+def test_me_and_lists_show_only_the_own_organisation(api: TestClient, orgs: tuple[Org, Org]):
+    a, b = orgs
+    for role in ROLES:
+        me = api.get("/v1/me", headers=a.headers(role))
+        assert _ok(me)["organization_id"] == a.tenant.organization_id
+        _assert_nothing_of(me, b)
+    for path in ("/v1/locations", "/v1/users", "/v1/devices"):
+        for role in ("owner", "auditor"):
+            response = api.get(path, headers=a.headers(role))
+            assert response.status_code == 200 and response.json()
+            _assert_nothing_of(response, b)
+    assert {loc["id"] for loc in _ok(api.get("/v1/locations", headers=a.headers("owner")))} == {
+        a.tenant.location_id,
+        a.second_location_id,
+    }
+    assert set(a.user_ids.values()) == {u["id"] for u in _ok(api.get("/v1/users", headers=a.headers("auditor")))}
+    assert [d["id"] for d in _ok(api.get("/v1/devices", headers=a.headers("owner")))] == [a.device_id]
+
+
+def test_other_organisations_ids_are_not_found(api: TestClient, orgs: tuple[Org, Org]):
+    a, b = orgs
+    for role in ROLES:
+        headers = a.headers(role)
+        for location_id in (b.tenant.location_id, b.second_location_id, "kein-gültiger-wert"):
+            response = api.get(f"/v1/locations/{location_id}", headers=headers)
+            assert response.status_code in (403, 404)
+            _assert_nothing_of(response, b)
+        for user_id in b.user_ids.values():
+            response = api.get(f"/v1/users/{user_id}", headers=headers)
+            assert response.status_code in (403, 404)
+            _assert_nothing_of(response, b)
+        response = api.delete(f"/v1/devices/{b.device_id}", headers=headers)
+        assert response.status_code in (403, 404)
+        _assert_nothing_of(response, b)
+    assert api.get(f"/v1/locations/{b.tenant.location_id}", headers=a.headers("owner")).status_code == 404
+    assert api.get(f"/v1/users/{b.user_ids['owner']}", headers=a.headers("owner")).status_code == 404
+    assert api.delete(f"/v1/devices/{b.device_id}", headers=a.headers("owner")).status_code == 404
+    # B's desktop is untouched and keeps syncing.
+    assert api.post("/v1/auth/refresh", json={"refresh_token": b.device_refresh}).status_code == 200
+
+
+def test_writes_cannot_name_another_organisation(api: TestClient, orgs: tuple[Org, Org]):
+    a, b = orgs
+    owner = a.headers("owner")
+    device = api.post("/v1/devices", json={"location_id": b.tenant.location_id, "name": "Fremd"}, headers=owner)
+    assert device.status_code == 404
+    staff = {
+        "email": "neu@werkstatt.example",
+        "role": "counter",
+        "password": PASSWORD,
+        "location_ids": [b.tenant.location_id],
+    }
+    assert api.post("/v1/users", json=staff, headers=owner).status_code == 404
+    sneaky = api.post("/v1/locations", json={"name": "X", "organization_id": b.tenant.organization_id}, headers=owner)
+    assert sneaky.status_code == 422
+    _assert_nothing_of(sneaky, b)
+    # Nothing was created anywhere.
+    assert len(_ok(api.get("/v1/devices", headers=b.headers("owner")))) == 1
+    assert len(_ok(api.get("/v1/users", headers=b.headers("owner")))) == 4
+    assert len(_ok(api.get("/v1/locations", headers=b.headers("owner")))) == 2
+    assert len(_ok(api.get("/v1/devices", headers=owner))) == 1
+
+
+def test_roles_inside_one_organisation(api: TestClient, orgs: tuple[Org, Org]):
+    a, _ = orgs
+    loc1, loc2 = a.tenant.location_id, a.second_location_id
+    auditor, counter, mechanic, device = (a.headers(role) for role in ("auditor", "counter", "mechanic", "device"))
+    # The auditor reads everything and writes nothing.
+    assert api.post("/v1/locations", json={"name": "Neu"}, headers=auditor).status_code == 403
+    staff = {"email": "x@werkstatt.example", "role": "mechanic", "password": PASSWORD, "location_ids": [loc1]}
+    assert api.post("/v1/users", json=staff, headers=auditor).status_code == 403
+    assert api.post("/v1/devices", json={"location_id": loc1, "name": "PC"}, headers=auditor).status_code == 403
+    assert api.delete(f"/v1/devices/{a.device_id}", headers=auditor).status_code == 403
+    assert api.get(f"/v1/users/{a.user_ids['owner']}", headers=auditor).status_code == 200
+    # Counter staff: own location only; may register a desktop there, nothing else.
+    assert [loc["id"] for loc in _ok(api.get("/v1/locations", headers=counter))] == [loc1]
+    assert api.get(f"/v1/locations/{loc2}", headers=counter).status_code == 404
+    assert api.post("/v1/devices", json={"location_id": loc2, "name": "PC"}, headers=counter).status_code == 404
+    assert api.post("/v1/devices", json={"location_id": loc1, "name": "PC"}, headers=counter).status_code == 201
+    assert api.get("/v1/users", headers=counter).status_code == 403
+    # Mechanics cannot register desktops; devices are no users at all.
+    assert api.post("/v1/devices", json={"location_id": loc1, "name": "PC"}, headers=mechanic).status_code == 403
+    for path in ("/v1/locations", "/v1/users", "/v1/devices"):
+        assert api.get(path, headers=device).status_code == 403
+    me = _ok(api.get("/v1/me", headers=device))
+    assert me["kind"] == "device" and me["location_ids"] == [loc1] and me["email"] is None
+
+
+def test_removed_device_loses_access_at_once(api: TestClient, orgs: tuple[Org, Org]):
+    a, _ = orgs
+    assert _ok(api.delete(f"/v1/devices/{a.device_id}", headers=a.headers("owner")))["revoked_at"] is not None
+    assert api.get("/v1/me", headers=a.headers("device")).status_code == 401
+    assert api.post("/v1/auth/refresh", json={"refresh_token": a.device_refresh}).status_code == 401
+
+
+def _push(api: TestClient, org: Org, *, location_id: str, device_id: str, payload: dict) -> Response:  # type: ignore[type-arg]
+    op = {
+        "op_id": str(uuid.uuid4()),
+        "entity": "customer",
+        "entity_id": uuid.uuid4().hex,
+        "op": "upsert",
+        "hlc": f"{1_800_000_000_000:016d}-00000-{org.device_id[:8]}",
+        "payload": payload,
+    }
+    body = {"device_id": device_id, "location_id": location_id, "batch_id": str(uuid.uuid4()), "ops": [op]}
+    return api.post("/v1/sync/push", json=body, headers=org.headers("device"))
+
+
+def test_sync_routes_stay_inside_the_organisation(api: TestClient, orgs: tuple[Org, Org]):
+    a, b = orgs
+    secret = {"name": "Geheimkunde Biber", "email": "geheim@biber.example"}
+    pushed = _push(api, b, location_id=b.tenant.location_id, device_id=b.device_id, payload=secret)
+    assert pushed.status_code == 200, pushed.text
+    own = api.get("/v1/sync/pull", params={"streams": "records"}, headers=b.headers("device"))
+    assert "Geheimkunde Biber" in own.text  # control: B's record is really on the server
+    # A's desktop names B's location and device in a push: refused, nothing written.
+    foreign = _push(api, a, location_id=b.tenant.location_id, device_id=b.device_id, payload={"name": "Eindringling"})
+    assert foreign.status_code in (403, 404, 422), foreign.text
+    _assert_nothing_of(foreign, b)
+    device = a.headers("device")
+    for path, params in (
+        ("/v1/sync/pull", {"streams": "records,settings,entitlements"}),
+        ("/v1/sync/snapshot", {"streams": "records,settings,entitlements"}),
+        ("/v1/sync/events", {"after": 0, "wait": 0}),
+    ):
+        response = api.get(path, params=params, headers=device)
+        assert response.status_code < 500, response.text
+        assert "Geheimkunde" not in response.text
+        _assert_nothing_of(response, b)
+    assert (
+        "Eindringling" not in api.get("/v1/sync/pull", params={"streams": "records"}, headers=b.headers("device")).text
+    )
+    # People are no desktops: user tokens are refused on every sync route.
+    for role in ("owner", "auditor", "counter"):
+        assert api.get("/v1/sync/pull", headers=a.headers(role)).status_code == 403
+        assert api.get("/v1/sync/snapshot", headers=a.headers(role)).status_code == 403
+        assert api.get("/v1/sync/events", params={"wait": 0}, headers=a.headers(role)).status_code == 403
+        pushed_by_user = api.post(
+            "/v1/sync/push",
+            json={
+                "device_id": a.device_id,
+                "location_id": a.tenant.location_id,
+                "batch_id": str(uuid.uuid4()),
+                "ops": [],
+            },
+            headers=a.headers(role),
+        )
+        assert pushed_by_user.status_code == 403
