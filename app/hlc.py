@@ -104,9 +104,7 @@ class HybridLogicalClock:
             physical = self._wall()
             if remote.wall_ms - physical > self._max_drift_ms:
                 raise HlcError(f"remote stamp {remote.encode()} is too far ahead of the local clock")
-            if remote.wall_ms > self._wall_ms or (
-                remote.wall_ms == self._wall_ms and remote.counter > self._counter
-            ):
+            if remote.wall_ms > self._wall_ms or (remote.wall_ms == self._wall_ms and remote.counter > self._counter):
                 self._wall_ms, self._counter = remote.wall_ms, remote.counter
             self._advance(physical)
             return HlcStamp(self._wall_ms, self._counter, self.node)

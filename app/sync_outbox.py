@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, event, func, insert, inspect, select, update
+from sqlalchemy import Connection, Engine, Select, event, func, insert, inspect, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, UOWTransaction
@@ -112,7 +112,9 @@ def _appointment_days(obj: Appointment) -> frozenset[dt.date]:
 
 
 def _capture_customer(obj: Customer, is_new: bool, deleted: bool) -> Capture | None:
-    payload = {"id": obj.id} if deleted else _fields(obj, CUSTOMER_FIELDS) | {"restricted": obj.restricted_at is not None}
+    payload = (
+        {"id": obj.id} if deleted else _fields(obj, CUSTOMER_FIELDS) | {"restricted": obj.restricted_at is not None}
+    )
     days = frozenset({local_day(obj.created_at)}) if (is_new or deleted) and obj.created_at else frozenset()
     return Capture("customer", str(obj.id), "delete" if deleted else "upsert", payload, days)
 
@@ -281,7 +283,7 @@ def backfill(session: Session, clock: HybridLogicalClock, *, chunk: int = 1000) 
     conn = session.connection()
     count = 0
     for model, capturer in CAPTURERS.items():
-        query = select(model).order_by(model.id).execution_options(yield_per=chunk)  # type: ignore[attr-defined]
+        query: Select[Any] = select(model).order_by(model.id).execution_options(yield_per=chunk)  # type: ignore[attr-defined]
         if model is Invoice:
             query = query.where(Invoice.status == "final")
         batch: list[Capture] = []

@@ -45,6 +45,7 @@ from sync.protocol import (
 log = logging.getLogger(__name__)
 DEFAULT_TIMEOUT = 15.0
 MAX_BACKOFF_SECONDS = 60.0
+DEFAULT_STREAMS = tuple(stream.value for stream in DESKTOP_DEFAULT_STREAMS)
 
 
 @dataclass
@@ -74,7 +75,7 @@ class SyncClient:
         *,
         transport: httpx.BaseTransport | None = None,
         timeout: float = DEFAULT_TIMEOUT,
-        streams: tuple[str, ...] = tuple(s.value for s in DESKTOP_DEFAULT_STREAMS),
+        streams: tuple[str, ...] = DEFAULT_STREAMS,
         entitlement_issuer: str | None = None,
         batch_size: int = MAX_BATCH,
         pull_limit: int = 500,

@@ -83,7 +83,9 @@ class CredentialStore:
         try:
             raw = self.backend.get_password(self.service, self.account)
         except Exception as exc:  # keyring raises backend-specific errors (locked, no backend, D-Bus)
-            raise SyncError("Der Schlüsselbund des Systems ist nicht verfügbar ({reason}).", reason=type(exc).__name__) from exc
+            raise SyncError(
+                "Der Schlüsselbund des Systems ist nicht verfügbar ({reason}).", reason=type(exc).__name__
+            ) from exc
         if not raw:
             return None
         data: dict[str, Any] = json.loads(raw)
@@ -129,7 +131,9 @@ class DeviceSession:
                  credentials: DeviceCredentials | None = None) -> None:  # fmt: skip
         loaded = credentials or store.load()
         if loaded is None:
-            raise SyncAuthError("Dieser Arbeitsplatz ist noch nicht registriert: bitte „carbot sync register“ ausführen.")
+            raise SyncAuthError(
+                "Dieser Arbeitsplatz ist noch nicht registriert: bitte „carbot sync register“ ausführen."
+            )
         self._store = store
         self._clock = clock
         self._credentials = loaded
@@ -269,8 +273,9 @@ def register_device(
         chosen = _pick_location(locations, location)
         device = _checked(http.post("/v1/devices", json={"location_id": chosen["id"], "name": name}, headers=user))
         store.save(
-            DeviceCredentials(str(http.base_url).rstrip("/"), device["device_id"], device["location_id"],
-                              device["refresh_token"])  # fmt: skip
+            DeviceCredentials(
+                str(http.base_url).rstrip("/"), device["device_id"], device["location_id"], device["refresh_token"]
+            )  # fmt: skip
         )
         http.post("/v1/auth/logout", json={"refresh_token": login["refresh_token"]}, headers=user)
     except httpx.HTTPError as exc:

@@ -67,7 +67,9 @@ def from_response(response: httpx.Response) -> SyncError:
     if status == 409:
         return SyncConflict("Der Server meldet einen Konflikt: {detail}", status=status, detail=detail)
     if status == 410:
-        return CursorExpired("Der Synchronisationsstand ist veraltet; es folgt ein vollständiger Abgleich.", status=status)
+        return CursorExpired(
+            "Der Synchronisationsstand ist veraltet; es folgt ein vollständiger Abgleich.", status=status
+        )
     if status == 429 or status >= 500:
         return SyncUnavailable(
             "Der Server ist vorübergehend nicht verfügbar ({status}). Die Änderungen bleiben gespeichert und werden "

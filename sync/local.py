@@ -112,8 +112,13 @@ def queue_daily_facts(db: Database, location_id: str) -> int:
     with db.unit() as s:
         days = take_dirty_days(s)
         captures = [
-            Capture(Entity.DAILY_FACT.value, day.isoformat(), "upsert", facts_in(s, day).as_payload(location_id),
-                    frozenset())  # fmt: skip
+            Capture(
+                Entity.DAILY_FACT.value,
+                day.isoformat(),
+                "upsert",
+                facts_in(s, day).as_payload(location_id),
+                frozenset(),
+            )  # fmt: skip
             for day in days
         ]
         if captures:

@@ -109,7 +109,7 @@ class Op(Wire):
 class PushRequest(Wire):
     """A batch of ops from one device of one location, ordered by HLC."""
 
-    protocol_version: Literal[1] = PROTOCOL_VERSION
+    protocol_version: Literal[1] = 1
     device_id: ShortText
     location_id: ShortText
     batch_id: uuid.UUID

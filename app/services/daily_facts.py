@@ -109,51 +109,63 @@ def _local_day_bounds_utc(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
     return start.astimezone(dt.UTC).replace(tzinfo=None), end.astimezone(dt.UTC).replace(tzinfo=None)
 
 
-def _revenue(session: Session, day: dt.date) -> dict[str, Any]:
-    invoices = session.execute(
-        select(Invoice.id, Invoice.kind, Invoice.document_json, Invoice.net_total, Invoice.tax_total,
-               Invoice.gross_total, Invoice.altteil_tax)
+@dataclass(frozen=True)
+class _Invoices:
+    revenue: tuple[RateRevenue, ...]
+    net_total: Decimal
+    tax_total: Decimal
+    gross_total: Decimal
+    altteil_tax: Decimal
+    invoice_count: int
+    storno_count: int
+
+
+def _invoices(session: Session, day: dt.date) -> _Invoices:
+    rows = session.execute(
+        select(Invoice.kind, Invoice.document_json, Invoice.net_total, Invoice.tax_total, Invoice.gross_total,
+               Invoice.altteil_tax)
         .where(Invoice.status == "final", Invoice.issue_date == day)
     ).all()  # fmt: skip
     per_rate: dict[Decimal, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
-    for row in invoices:
+    for row in rows:
         for tax in invoice_taxes(row.document_json):
             per_rate[tax.rate][0] += tax.net
             per_rate[tax.rate][1] += tax.tax
-    revenue = tuple(
-        RateRevenue(rate, net, tax, net + tax) for rate, (net, tax) in sorted(per_rate.items(), reverse=True)
+    return _Invoices(
+        revenue=tuple(
+            RateRevenue(rate, net, tax, net + tax) for rate, (net, tax) in sorted(per_rate.items(), reverse=True)
+        ),
+        net_total=sum((r.net_total for r in rows), ZERO),
+        tax_total=sum((r.tax_total for r in rows), ZERO),
+        gross_total=sum((r.gross_total for r in rows), ZERO),
+        altteil_tax=sum((r.altteil_tax for r in rows), ZERO),
+        invoice_count=sum(1 for r in rows if r.kind == "invoice"),
+        storno_count=sum(1 for r in rows if r.kind == "storno"),
     )
-    return {
-        "revenue": revenue,
-        "net_total": sum((r.net_total for r in invoices), ZERO),
-        "tax_total": sum((r.tax_total for r in invoices), ZERO),
-        "gross_total": sum((r.gross_total for r in invoices), ZERO),
-        "altteil_tax": sum((r.altteil_tax for r in invoices), ZERO),
-        "invoice_count": sum(1 for r in invoices if r.kind == "invoice"),
-        "storno_count": sum(1 for r in invoices if r.kind == "storno"),
-    }
 
 
-def _lines(session: Session, day: dt.date) -> dict[str, Decimal]:
+@dataclass(frozen=True)
+class _Lines:
+    labour_net: Decimal
+    parts_net: Decimal
+    other_net: Decimal
+    aw_sold: Decimal
+
+
+def _lines(session: Session, day: dt.date) -> _Lines:
+    """Labour, parts and other net, and AW, summed exactly in Python (Storno lines are negative)."""
     rows = session.execute(
-        select(InvoiceLine.kind, func.coalesce(func.sum(InvoiceLine.net), 0), func.coalesce(func.sum(InvoiceLine.aw), 0))
+        select(InvoiceLine.kind, InvoiceLine.net, InvoiceLine.aw)
         .join(Invoice, Invoice.id == InvoiceLine.invoice_id)
         .where(Invoice.status == "final", Invoice.issue_date == day)
-        .group_by(InvoiceLine.kind)
-    ).all()  # fmt: skip
-    labour = parts = other = aw = ZERO
-    for kind, net, aw_sum in rows:
-        net = Decimal(str(net))
-        if kind in LABOUR_KINDS:
-            labour += net
-            aw += Decimal(str(aw_sum))
-        elif kind in PARTS_KINDS:
-            parts += net
-        else:
-            other += net
-    q = Decimal("0.01")
-    return {"labour_net": labour.quantize(q), "parts_net": parts.quantize(q), "other_net": other.quantize(q),
-            "aw_sold": aw.quantize(q)}  # fmt: skip
+    ).all()
+    sums = {"labour": ZERO, "parts": ZERO, "other": ZERO, "aw": ZERO}
+    for kind, net, aw in rows:
+        group = "labour" if kind in LABOUR_KINDS else "parts" if kind in PARTS_KINDS else "other"
+        sums[group] += net or ZERO
+        if group == "labour":
+            sums["aw"] += aw or ZERO
+    return _Lines(sums["labour"], sums["parts"], sums["other"], sums["aw"])
 
 
 def facts_in(session: Session, day: dt.date) -> DayFacts:
@@ -171,10 +183,20 @@ def facts_in(session: Session, day: dt.date) -> DayFacts:
             Appointment.status.not_in(NOT_COUNTED_APPOINTMENTS),
         )
     )
+    inv, lines = _invoices(session, day), _lines(session, day)
     return DayFacts(
         day=day,
-        **_revenue(session, day),
-        **_lines(session, day),
+        revenue=inv.revenue,
+        net_total=inv.net_total,
+        tax_total=inv.tax_total,
+        gross_total=inv.gross_total,
+        altteil_tax=inv.altteil_tax,
+        invoice_count=inv.invoice_count,
+        storno_count=inv.storno_count,
+        aw_sold=lines.aw_sold,
+        labour_net=lines.labour_net,
+        parts_net=lines.parts_net,
+        other_net=lines.other_net,
         new_customers=int(new_customers or 0),
         appointments=int(appointments or 0),
     )

@@ -114,7 +114,7 @@ class _Batch:
 
     # --- reading ---------------------------------------------------------------------------------
 
-    def _load(self) -> dict[str, dict[str, Any]]:
+    def _load(self) -> None:
         ids = [str(op.op_id) for op in self.ops]
         stored = {
             op_id: (org, result)
@@ -147,7 +147,6 @@ class _Batch:
                 )
             )
             self.prefixes.owners = {prefix: location for prefix, location in owners}
-        return stored
 
     def _fact_state(self, day: dt.date) -> FactState:
         key = day.isoformat()
@@ -240,8 +239,13 @@ class _Batch:
         return [*org_wide, *own]
 
     def _write_records(self) -> None:
-        base = {"organization_id": self.caller.organization_id, "location_id": self.caller.location_id,
-                "stream": Stream.RECORDS.value, "updated_at": self.now, "origin_device": self.caller.device_id}  # fmt: skip
+        base = {
+            "organization_id": self.caller.organization_id,
+            "location_id": self.caller.location_id,
+            "stream": Stream.RECORDS.value,
+            "updated_at": self.now,
+            "origin_device": self.caller.device_id,
+        }
         fresh, changed = [], []
         for state in self.records.values():
             if not state.changed:

@@ -182,15 +182,21 @@ def prune(session: Session, *, now: dt.datetime, retention: dt.timedelta = CHANG
         .group_by(ChangeLogEntry.organization_id)
     )
     for org, upto in session.execute(oldest).all():
-        result = session.execute(
-            delete(ChangeLogEntry).where(ChangeLogEntry.organization_id == org, ChangeLogEntry.seq <= upto)
+        changes += _rowcount(
+            session.execute(
+                delete(ChangeLogEntry).where(ChangeLogEntry.organization_id == org, ChangeLogEntry.seq <= upto)
+            )
         )
-        changes += result.rowcount
         session.execute(
             update(SyncCounter)
             .where(SyncCounter.organization_id == org, SyncCounter.pruned_seq < upto)
             .values(pruned_seq=upto)
         )
-    tombstones = session.execute(delete(SyncRecord).where(SyncRecord.deleted_at < cutoff)).rowcount
-    applied = session.execute(delete(AppliedOp).where(AppliedOp.created_at < now - applied_retention)).rowcount
+    tombstones = _rowcount(session.execute(delete(SyncRecord).where(SyncRecord.deleted_at < cutoff)))
+    applied = _rowcount(session.execute(delete(AppliedOp).where(AppliedOp.created_at < now - applied_retention)))
     return PruneReport(changes, tombstones, applied)
+
+
+def _rowcount(result: Any) -> int:
+    """Rows touched by a DELETE/UPDATE (a CursorResult; typed loosely by SQLAlchemy's stubs)."""
+    return int(result.rowcount)

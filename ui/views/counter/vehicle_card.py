@@ -135,7 +135,6 @@ class VehicleCard(QWidget):
         header.addWidget(self.plate, 0, Qt.AlignmentFlag.AlignTop)
         header.addLayout(titles, 1)
         header.addWidget(self.new_order_button, 0, Qt.AlignmentFlag.AlignTop)
-        header.addWidget(self.diagnosis_button, 0, Qt.AlignmentFlag.AlignTop)
         header.addWidget(self.new_estimate_button, 0, Qt.AlignmentFlag.AlignTop)
         header.addWidget(self.edit_button, 0, Qt.AlignmentFlag.AlignTop)
         return header
@@ -175,6 +174,8 @@ class VehicleCard(QWidget):
         km_buttons = QHBoxLayout()
         km_buttons.addWidget(self.mileage_button)
         km_buttons.addWidget(self.hu_button)
+        # Here, not in the header: one more header button would widen the card beyond a 1366 px screen.
+        km_buttons.addWidget(self.diagnosis_button)
         km_buttons.addStretch(1)
         km_layout.addLayout(km_buttons)
         km_layout.addStretch(1)
