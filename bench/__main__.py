@@ -12,6 +12,7 @@ MODULES = {
     "invoice_list": "bench.bench_invoice_list",
     "invoicing": "bench.bench_invoicing",
     "obd": "bench.bench_obd",
+    "sync": "bench.bench_sync",
 }
 
 

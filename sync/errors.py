@@ -24,7 +24,7 @@ class SyncError(WorkshopError):
     """A sync round failed; ``status`` is the HTTP status when the server answered."""
 
     def __init__(self, message_id: str, *, status: int | None = None, **params: Any) -> None:
-        super().__init__(message_id, **params)
+        super().__init__(message_id, status=status, **params)  # ``{status}`` may appear in the message
         self.status = status
 
 

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -128,22 +128,27 @@ def queue_daily_facts(db: Database, location_id: str) -> int:
 
 def next_batch(db: Database, limit: int) -> list[Op]:
     """The oldest unanswered ops (at most ``limit``), marked ``sent`` before they go out."""
+    table = OutboxEntry.__table__
     with db.unit() as s:
-        rows = s.scalars(
-            select(OutboxEntry).where(OutboxEntry.state.in_(("pending", "sent"))).order_by(OutboxEntry.id).limit(limit)
-        ).all()
-        ops = [
-            Op(op_id=row.op_id, entity=row.entity, entity_id=row.entity_id, op=row.op,  # type: ignore[arg-type]
-               base_version=row.base_version, hlc=row.hlc, payload=json.loads(row.payload))
+        conn = s.connection()  # Core statements: no ORM bookkeeping for 200 rows per batch
+        rows = conn.execute(
+            select(table.c.id, table.c.op_id, table.c.entity, table.c.entity_id, table.c.op, table.c.base_version,
+                   table.c.hlc, table.c.payload)
+            .where(table.c.state.in_(("pending", "sent")))
+            .order_by(table.c.id)
+            .limit(limit)
+        ).all()  # fmt: skip
+        if rows:
+            conn.execute(
+                update(table)
+                .where(table.c.id.in_([row.id for row in rows]))
+                .values(state="sent", attempts=table.c.attempts + 1)
+            )
+        return [
+            Op(op_id=row.op_id, entity=row.entity, entity_id=row.entity_id, op=row.op, base_version=row.base_version,
+               hlc=row.hlc, payload=json.loads(row.payload))
             for row in rows
         ]  # fmt: skip
-        if rows:
-            s.execute(
-                update(OutboxEntry)
-                .where(OutboxEntry.id.in_([row.id for row in rows]))
-                .values(state="sent", attempts=OutboxEntry.attempts + 1)
-            )
-        return ops
 
 
 @dataclass
@@ -159,27 +164,30 @@ _STATE_OF = {"applied": "acked", "duplicate": "acked", "conflict": "conflict", "
 
 
 def record_results(db: Database, results: Sequence[OpResult]) -> BatchOutcome:
-    """Mark the server's answers in one transaction."""
+    """Mark the server's answers in one transaction (one executemany UPDATE, fast on 200 rows)."""
     outcome = BatchOutcome()
     now = _now()
-    with db.unit() as s:
-        rows = [
-            {"op_id": str(r.op_id), "state": _STATE_OF[r.status], "version": r.version, "last_error": r.reason or "",
-             "done_at": now}
-            for r in results
-        ]  # fmt: skip
-        for row in rows:
-            s.execute(
-                update(OutboxEntry)
-                .where(OutboxEntry.op_id == row["op_id"], OutboxEntry.state == "sent")
-                .values(state=row["state"], version=row["version"], last_error=row["last_error"], done_at=now)
-            )
-            if row["state"] == "acked":
-                outcome.acked += 1
-            elif row["state"] == "rejected":
-                outcome.rejected += 1
-            else:
-                outcome.conflicts += 1
+    table = OutboxEntry.__table__
+    stmt = (
+        update(table)
+        .where(table.c.op_id == bindparam("b_op_id"), table.c.state == "sent")
+        .values(state=bindparam("b_state"), version=bindparam("b_version"), last_error=bindparam("b_error"),
+                done_at=now)  # fmt: skip
+    )
+    rows = [
+        {"b_op_id": str(r.op_id), "b_state": _STATE_OF[r.status], "b_version": r.version, "b_error": r.reason or ""}
+        for r in results
+    ]
+    for row in rows:
+        if row["b_state"] == "acked":
+            outcome.acked += 1
+        elif row["b_state"] == "rejected":
+            outcome.rejected += 1
+        else:
+            outcome.conflicts += 1
+    if rows:
+        with db.unit() as s:
+            s.connection().execute(stmt, rows)
     return outcome
 
 

@@ -17,10 +17,12 @@ server-authoritative ``entitlements``, ``settings`` and (later) ``chat``.
 
 Field names of the daily facts (``DailyFacts``), one row per location and calendar day (local date):
 
-- ``revenue``: per VAT rate the net, tax and gross amount of the final invoices issued that day,
-  Stornorechnungen included with negative amounts (so a cancelled invoice nets to zero);
-- ``net_total``/``tax_total``/``gross_total``: the sums over all final invoices of the day;
-  ``gross_total`` includes the Altteilsteuer (``altteil_tax``);
+- ``revenue``: per VAT rate the net, tax and gross amount of the final invoices issued that day, as in
+  their EN 16931 tax breakdown (the Altteil value and its Altteilsteuer are part of the 19 % line, the
+  set-off against the returned old part is a 0 % line); Stornorechnungen count with negative amounts, so
+  a cancelled invoice nets to zero. The nets add up to ``net_total``, the grosses to ``gross_total``;
+- ``net_total``/``tax_total``/``gross_total``: the sums over all final invoices of the day (gross = net +
+  tax); ``altteil_tax`` is the part of ``tax_total`` that is Altteilsteuer;
 - ``invoice_count``: final invoices (kind ``invoice``) issued; ``storno_count``: Stornorechnungen issued;
 - ``aw_sold``: AW (Arbeitswerte) of the labour lines, Storno lines subtracted;
 - ``labour_net``: net of labour lines; ``parts_net``: net of part and Austauschteil lines;

@@ -31,9 +31,11 @@ from sync.server.config import Settings
 from sync.server.context import ServerContext
 from sync.server.errors import ApiError
 from sync.server.models import Clock, utcnow
-from sync.server.routes import accounts, auth, devices, health
+from sync.server.routes import accounts, api_keys, auth, devices, health, public, rollups, webhooks
 from sync.server.routes import sync as sync_routes
 from sync.server.store import KeyValueStore
+from sync.server.webhooks_delivery import WebhookWorker, run_worker
+from sync.server.webhooks_sync import install as install_webhook_events
 
 log = logging.getLogger(__name__)
 request_log = logging.getLogger("sync.server.requests")
@@ -160,10 +162,14 @@ class RequestLogMiddleware:
 def create_app(settings: Settings, *, clock: Clock = utcnow, store: KeyValueStore | None = None) -> FastAPI:
     """A complete API app: migrates the database, loads the keys and mounts every router."""
     ctx = ServerContext.build(settings, clock=clock, store=store)
+    install_webhook_events(ctx.db.engine)
+    worker = WebhookWorker(ctx.db)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with run_worker(worker, clock):
+            yield
+        worker.close()
         ctx.close()
 
     app = FastAPI(
@@ -173,8 +179,9 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, store: KeyValueStor
         lifespan=lifespan,
     )
     app.state.ctx = ctx
+    app.state.webhooks = worker
     install_error_handlers(app)
-    for module in (health, auth, devices, accounts, sync_routes):
+    for module in (health, auth, devices, accounts, sync_routes, rollups, api_keys, webhooks, public):
         app.include_router(module.router)
     if settings.cors_origins:
         app.add_middleware(

@@ -126,6 +126,7 @@ class FaultProxy:
         asyncio.run_coroutine_threadsafe(shutdown(), self.loop).result(10)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self.thread.join(10)
+        self.loop.close()
 
     @property
     def url(self) -> str:

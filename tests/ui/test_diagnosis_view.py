@@ -26,7 +26,6 @@ from app.services.registry import Services
 from app.services.vehicles import VehicleInput
 from app.services.work_orders import Intake
 from tests.drivers import emulator
-from tests.drivers.conftest import reset
 from tests.ui.test_counter import TODAY, make_ctx
 from ui.main_window import MainWindow
 from ui.prefs import Prefs
@@ -46,12 +45,22 @@ def emu_tcp() -> Iterator[tuple[Any, str]]:
         yield emu, f"socket://127.0.0.1:{port}"
 
 
+def reset(emu: Any) -> None:
+    """Undo what a test changed in the emulator (as tests/drivers/conftest.py does)."""
+    emu.answer.clear()
+    emu.delay = DELAY
+    emulated.DTC_STORED[:] = []
+    emulated.DTC_PENDING[:] = []
+    emulated.DTC_PERMANENT[:] = []
+    emu.counters["cmd_dtc_cleared"] = 0
+    emu.counters["VIN"] = 0  # the emulated VIN cycles through three cars per request
+
+
 @pytest.fixture
 def car(emu_tcp: tuple[Any, str]) -> Iterator[tuple[Any, str]]:
     """The shared emulator, reset before and after the test."""
     emu, url = emu_tcp
     reset(emu)
-    emu.delay = DELAY
     yield emu, url
     reset(emu)
 
@@ -190,8 +199,10 @@ def test_ignition_off_says_so_and_shows_the_adapter(
 def test_scan_shows_all_three_kinds_in_german_and_is_stored_with_the_order(
     qtbot: Any, window: MainWindow, shop: dict[str, Any], car: tuple[Any, str]
 ) -> None:
-    _emu, url = car
+    emu, url = car
     inject_codes()
+    frame_by_p0143 = "<header>7E8</header><size>05</size><data>42 02 00 01 43</data>"
+    emu.answer["INJ_MF_2"] = frame_by_p0143
     view = open_diagnosis(qtbot, window, shop["vehicle"])
     connect(qtbot, view, url)
     assert view.connection.facts["mil"].text() == "● an – 2 Fehler gespeichert"
@@ -212,6 +223,10 @@ def test_scan_shows_all_three_kinds_in_german_and_is_stored_with_the_order(
     assert "mager" in tables["permanent"].table.item(0, 1).text()
     assert "unterstützten Tests abgeschlossen" in view.readiness.verdict.text()
     assert view.readiness.monitors.rowCount() > 3
+    assert view.readiness.frame_dtc.text().startswith("P0143 – ")
+    frame = view.readiness.frame
+    assert frame.rowCount() == 9 and frame.item(0, 0).text() == "Motorlast"
+    assert frame.item(0, 1).text() == "nicht unterstützt"  # the emulator refuses Mode 02 values (7F 02 12)
     assert view.dtc.clear_button.isEnabled()
 
     stored_scans = shop["services"].diagnostics.scans(shop["vehicle"])
@@ -407,6 +422,30 @@ def test_adapter_lost_says_so_and_reconnects_when_it_is_back(
         emulator.stop(first)
         if second is not None:
             emulator.stop(second)
+
+
+def test_the_tab_takes_the_counters_vehicle_and_finds_others(
+    qtbot: Any, window: MainWindow, shop: dict[str, Any]
+) -> None:
+    services = shop["services"]
+    other, _ = services.vehicles.create(VehicleInput(plate="FFB-Q 77", make="Opel", model="Corsa"))
+    window.counter.open_vehicle(shop["vehicle"])
+    qtbot.waitUntil(lambda: window.counter.vehicle_card.vehicle is not None)
+    window.tabs.setCurrentIndex(MainWindow.TAB_DIAGNOSIS)  # the Diagnose tab, not the button
+    view = window.diagnosis.view()
+    qtbot.waitUntil(lambda: view.vehicle is not None and view.vehicle.id == shop["vehicle"])
+
+    bar = view.vehicle_bar
+    bar.search.setText("FFB")
+    bar.search_now()
+    qtbot.waitUntil(lambda: bar.search.completer().model().rowCount() == 1)
+    title = bar.search.completer().model().index(0, 0).data()
+    assert title.startswith("FFB-Q 77")
+    bar.search.completer().activated.emit(title)
+    qtbot.waitUntil(lambda: view.vehicle is not None and view.vehicle.id == other.id)
+    assert bar.plate.text() == "FFB-Q 77"
+    assert bar.vin.text() == "FIN unbekannt – wird beim Verbinden gelesen"
+    assert bar.order_id() is None and not bar.order.isEnabled()  # no open order for the Corsa
 
 
 def test_scan_without_a_vehicle_is_shown_but_not_stored(

@@ -10,6 +10,7 @@ from sync.server import accounts
 from sync.server.deps import ContextDep, CurrentPrincipal, CurrentUser, SessionDep
 from sync.server.errors import ERROR_RESPONSES
 from sync.server.models import Role
+from sync.server.plans_gate import check_location_limit
 from sync.server.schemas import LocationCreate, LocationPublic, MePublic, UserCreate, UserPublic
 
 router = APIRouter(prefix="/v1", tags=["Organisation"], responses=ERROR_RESPONSES)
@@ -29,7 +30,9 @@ def list_locations(session: SessionDep, user: CurrentUser) -> list[LocationPubli
 
 @router.post("/locations", response_model=LocationPublic, status_code=status.HTTP_201_CREATED)
 def create_location(body: LocationCreate, ctx: ContextDep, session: SessionDep, user: CurrentUser) -> LocationPublic:
-    """Add a location (owner)."""
+    """Add a location (owner); at most as many as the plan allows (403 ``plan_limit``)."""
+    accounts.require_user(user, Role.OWNER)
+    check_location_limit(session, user.organization_id)
     return accounts.create_location(ctx, session, user, name=body.name)
 
 

@@ -1,9 +1,11 @@
-"""Live graphs: one pyqtgraph plot per PID, stacked, sharing the time axis, showing the last 30 seconds,
+"""Live graphs: one pyqtgraph plot per PID, stacked, on the same time axis (the last 30 seconds, 0 = now),
 each with the newest value in large digits and min/max since the start on its left.
 
 Batches from the OBD worker arrive ~15 times a second; ``add`` only appends numbers to ring buffers and
-``refresh`` hands numpy arrays to the curves (a few hundred points each), so a refresh costs a few
-milliseconds and the GUI thread stays free. NO DATA rounds are NaN: the line has a gap there.
+``refresh`` hands numpy arrays to the curves (a few hundred points each). The axes stay put – time runs
+from −30 to 0 s and a value axis only widens when a new extreme comes – so pyqtgraph reuses its axis
+pictures and a redraw costs little of the GUI thread (painting is Python code holding the GIL). NO DATA
+rounds are NaN: the line has a gap there.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class Series:
     latest_text: str = ""
     low: float | None = None
     high: float | None = None
+    shown_range: tuple[float, float] | None = None  # the value axis as set last
+    html: str = ""  # the label text as set last
 
     def append(self, x: float, y: float | None) -> None:
         """One sample (None = no value this round)."""
@@ -54,6 +58,20 @@ class Series:
         while self.xs and self.xs[0] < x - KEEP_SECONDS:
             self.xs.popleft()
             self.ys.popleft()
+
+
+def value_range(low: float | None, high: float | None) -> tuple[float, float] | None:
+    """The value axis for data between ``low`` and ``high``: 10 % air, rounded outwards to "nice" steps
+    (so it changes only now and then, not with every new sample)."""
+    if low is None or high is None:
+        return None
+    span = high - low
+    step = 10 ** math.floor(math.log10(span)) if span > 0 else max(1.0, abs(high) * 0.1) or 1.0
+    bottom = math.floor((low - span * 0.1) / step) * step
+    top = math.ceil((high + span * 0.1) / step) * step
+    if top <= bottom:
+        top = bottom + step
+    return (0.0 if low >= 0 > bottom else bottom, top)
 
 
 class LivePlots(QWidget):
@@ -117,17 +135,18 @@ class LivePlots(QWidget):
             plot.setMenuEnabled(False)
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
+            plot.disableAutoRange()
             plot.showGrid(x=True, y=True, alpha=0.25)
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
             plot.getAxis("left").setWidth(54)
-            if self.plots:
-                plot.setXLink(self.plots[0])
+            plot.setXRange(-WINDOW_SECONDS, 0, padding=0)
+            plot.setYRange(0, 1, padding=0)
             if row < count - 1:
                 plot.getAxis("bottom").setStyle(showValues=False)
                 plot.getAxis("bottom").setHeight(6)
             else:
-                plot.setLabel("bottom", _("Zeit seit Start (s)"))
+                plot.setLabel("bottom", _("Sekunden (0 = jetzt)"))
             colour = PLOT_COLOURS[row % len(PLOT_COLOURS)]
             curve = plot.plot([], [], pen=pg.mkPen(colour, width=2), connect="finite")
             self.grid.addWidget(label, row, 0)
@@ -138,8 +157,6 @@ class LivePlots(QWidget):
             self.plots.append(plot)
             self.curves.append(curve)
             self.labels.append(label)
-        if self.plots:
-            self.plots[0].setXRange(0, WINDOW_SECONDS, padding=0)
         self._update_labels()
 
     def add(self, batch: LiveBatch) -> None:
@@ -163,12 +180,15 @@ class LivePlots(QWidget):
 
     def refresh(self) -> None:
         """Redraw the curves and the value labels (called for every batch, ~15 times a second)."""
-        for series, curve in zip(self.series, self.curves, strict=True):
-            if series.xs:
-                curve.setData(np.fromiter(series.xs, float), np.fromiter(series.ys, float), connect="finite")
-        if self.plots:
-            right = max(WINDOW_SECONDS, self.now)
-            self.plots[0].setXRange(right - WINDOW_SECONDS, right, padding=0)
+        for series, curve, plot in zip(self.series, self.curves, self.plots, strict=True):
+            if not series.xs:
+                continue
+            xs = np.fromiter(series.xs, float, len(series.xs)) - self.now
+            curve.setData(xs, np.fromiter(series.ys, float, len(series.ys)), connect="finite")
+            wanted = value_range(series.low, series.high)
+            if wanted is not None and wanted != series.shown_range:
+                series.shown_range = wanted
+                plot.setYRange(*wanted, padding=0)
         self._update_labels()
         self.refresh_count += 1
 
@@ -183,11 +203,14 @@ class LivePlots(QWidget):
                 extra = _("min {low} · max {high}").format(
                     low=value_text(series.low, series.unit), high=value_text(series.high, series.unit)
                 )
-            label.setText(
+            html = (
                 f"<span style='font-size:10pt; color:#455a64'>{series.label}</span><br>"
                 f"<span style='font-size:19pt; font-weight:600; color:#111'>{value}</span><br>"
                 f"<span style='font-size:9pt; color:#607d8b'>{extra}</span>"
             )
+            if html != series.html:  # a rich-text layout per label is not free: only when it changed
+                series.html = html
+                label.setText(html)
 
     def stop(self) -> None:
         """Keep the last picture (the mechanic may still read it); nothing else to do."""

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Slot
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMessageBox, QTabWidget, QVBoxLayout, QWidget
 
 from app import formatting
+from app.calendar_rules import WORKSHOP_TZ
 from app.changes import Changes
 from app.i18n import _
 from app.services.diagnostics_types import RecordingDTO, ScanDTO, Suggestion
@@ -238,7 +239,7 @@ class DiagnosisView(QWidget):
     def _ensure_worker(self) -> ObdWorker:
         if self.worker is None:
             worker = ObdWorker(**self._worker_options)
-            # Bound methods of this QObject: Qt queues the calls into the GUI thread.
+            # Slots of this QObject (GUI thread): Qt queues every call from the worker thread into it.
             worker.status_changed.connect(self._on_status)
             worker.connected.connect(self._on_connected)
             worker.vehicle_read.connect(self._on_vehicle_read)
@@ -252,6 +253,7 @@ class DiagnosisView(QWidget):
             self.worker, self.link = worker, ObdThread(worker)
         return self.worker
 
+    @Slot(object)
     def _on_status(self, status: LinkStatus) -> None:
         self.link_state = status.state
         self.connection.show_status(status)
@@ -264,6 +266,7 @@ class DiagnosisView(QWidget):
         self.dtc.set_enabled(connected=connected, scanned=self.scan is not None)
         self.live_panel.set_state(connected=connected, running=self.live_control.live is not None)
 
+    @Slot(object)
     def _on_connected(self, info: ConnectionInfo) -> None:
         self.ctx.prefs.set(LAST_PORT, info.url)
         self.connection.show_info(info)
@@ -281,14 +284,17 @@ class DiagnosisView(QWidget):
 
         self.ctx.mutate(remember, parent=self)
 
+    @Slot(object)
     def _on_vehicle_read(self, facts: VehicleFacts) -> None:
         self.connection.show_vehicle_facts(facts, self.vehicle.data.vin if self.vehicle else "")
 
+    @Slot(str)
     def _on_error(self, text: str) -> None:
         self.show_banner(text, "error")
 
     # --- scan, clear, suggestions ------------------------------------------------------------------
 
+    @Slot(object)
     def _on_scan(self, result: ScanResult) -> None:
         self.scan, self.scan_id = result, None
         self.dtc.show_report(result.dtcs)
@@ -297,7 +303,7 @@ class DiagnosisView(QWidget):
         self.connection.show_vehicle_facts(VehicleFacts(result.vin, result.status), self._vehicle_vin())
         self.dtc.suggestions.clear()
         self._update_buttons()
-        when = formatting.datetime(result.at.astimezone().replace(tzinfo=None), "short")
+        when = formatting.datetime(result.at.astimezone(WORKSHOP_TZ).replace(tzinfo=None), "short")
         if self.vehicle is None:
             self.dtc.scan_info.setText(_("Ausgelesen {when} – nicht gespeichert").format(when=when))
             self.show_banner(
@@ -352,6 +358,7 @@ class DiagnosisView(QWidget):
         if self.worker is not None:
             self.worker.clear_requested.emit()
 
+    @Slot(object)
     def _on_cleared(self, result: ClearResult) -> None:
         if not result.ok:
             self.show_banner(_("Löschen fehlgeschlagen: {reason}").format(reason=result.text), "error")
@@ -394,13 +401,16 @@ class DiagnosisView(QWidget):
 
     # --- live data (the LiveController does the work) ----------------------------------------------
 
+    @Slot(object)
     def _on_live_started(self, started: LiveStarted) -> None:
         self.live_control.on_started(started)
         self._update_buttons()
 
+    @Slot(object)
     def _on_batch(self, batch: LiveBatch) -> None:
         self.live_control.on_batch(batch)
 
+    @Slot()
     def _on_live_stopped(self) -> None:
         self.live_control.on_stopped()
         self._update_buttons()
