@@ -45,22 +45,70 @@ if TYPE_CHECKING:
 
 IMMUTABLE = frozenset({"invoice", "payment"})
 CUSTOMER_FIELDS = (
-    "id", "number", "kind", "salutation", "first_name", "last_name", "company", "street", "postcode", "city",
-    "country", "vat_id", "email", "phone", "mobile",
-)  # fmt: skip
+    "id",
+    "number",
+    "kind",
+    "salutation",
+    "first_name",
+    "last_name",
+    "company",
+    "street",
+    "postcode",
+    "city",
+    "country",
+    "vat_id",
+    "email",
+    "phone",
+    "mobile",
+)
 VEHICLE_FIELDS = (
-    "id", "customer_id", "vin", "plate", "make", "model", "model_year", "hsn", "tsn", "fuel",
-    "first_registration", "hu_due", "business_use",
-)  # fmt: skip
+    "id",
+    "customer_id",
+    "vin",
+    "plate",
+    "make",
+    "model",
+    "model_year",
+    "hsn",
+    "tsn",
+    "fuel",
+    "first_registration",
+    "hu_due",
+    "business_use",
+)
 APPOINTMENT_FIELDS = (
-    "id", "start", "end", "status", "source", "title", "customer_id", "vehicle_id", "bay_id", "mechanic_id",
-)  # fmt: skip
+    "id",
+    "start",
+    "end",
+    "status",
+    "source",
+    "title",
+    "customer_id",
+    "vehicle_id",
+    "bay_id",
+    "mechanic_id",
+)
 WORK_ORDER_FIELDS = ("id", "number", "status", "customer_id", "vehicle_id", "appointment_id", "date_of_service")
 INVOICE_FIELDS = (
-    "id", "number", "kind", "status", "cancels_id", "customer_id", "vehicle_id", "work_order_id", "issue_date",
-    "service_date", "due_date", "net_total", "tax_total", "gross_total", "altteil_tax", "reverse_charge",
-    "small_invoice", "finalized_at",
-)  # fmt: skip
+    "id",
+    "number",
+    "kind",
+    "status",
+    "cancels_id",
+    "customer_id",
+    "vehicle_id",
+    "work_order_id",
+    "issue_date",
+    "service_date",
+    "due_date",
+    "net_total",
+    "tax_total",
+    "gross_total",
+    "altteil_tax",
+    "reverse_charge",
+    "small_invoice",
+    "finalized_at",
+)
 PAYMENT_FIELDS = ("id", "invoice_id", "date", "amount", "method", "reference", "recorded_at")
 
 
@@ -181,8 +229,11 @@ CAPTURERS: dict[type, Capturer] = {
 
 
 def _captures(session: Session) -> Iterator[Capture]:
-    for objects, is_new, deleted in ((session.new, True, False), (session.dirty, False, False),
-                                     (session.deleted, False, True)):  # fmt: skip
+    for objects, is_new, deleted in (
+        (session.new, True, False),
+        (session.dirty, False, False),
+        (session.deleted, False, True),
+    ):
         for obj in objects:
             capturer = CAPTURERS.get(type(obj))
             if capturer is None or (not is_new and not deleted and not session.is_modified(obj)):

@@ -106,8 +106,9 @@ class SyncClient:
             token = self.credentials.access_token(self.http, force_refresh=attempt > 0)
             headers = {**extra_headers, "Authorization": f"Bearer {token}"}
             try:
-                response = self.http.request(method, path, headers=headers,
-                                             timeout=timeout or self.http.timeout, **kwargs)  # fmt: skip
+                response = self.http.request(
+                    method, path, headers=headers, timeout=timeout or self.http.timeout, **kwargs
+                )
             except httpx.TransportError as exc:
                 raise wrap(exc) from exc
             if response.status_code == 401 and attempt == 0:
@@ -199,9 +200,10 @@ class SyncClient:
         first = True
         while True:
             response = self._request(
-                "GET", "/v1/sync/snapshot",
+                "GET",
+                "/v1/sync/snapshot",
                 params={"streams": ",".join(self.streams), "after": after, "limit": self.pull_limit},
-            )  # fmt: skip
+            )
             page = SnapshotResponse.model_validate(response.json())
             as_of = page.as_of_seq if as_of is None else as_of
             token, jwks = self._checked_entitlement(db, page.entitlement, report)
@@ -215,8 +217,9 @@ class SyncClient:
 
     # --- entitlements ----------------------------------------------------------------------------
 
-    def _checked_entitlement(self, db: Database, token: str | None,
-                             report: SyncReport) -> tuple[str | None, dict[str, Any] | None]:  # fmt: skip
+    def _checked_entitlement(
+        self, db: Database, token: str | None, report: SyncReport
+    ) -> tuple[str | None, dict[str, Any] | None]:
         """The token and JWKS to store, only if the token verifies against the server's published keys."""
         if not token:
             return None, None

@@ -65,8 +65,7 @@ def _system_keyring() -> KeyringLike:
 class CredentialStore:
     """Reads and writes the device credentials of one installation in the keyring."""
 
-    def __init__(self, account: str = "device", *, backend: KeyringLike | None = None,
-                 service: str = SERVICE) -> None:  # fmt: skip
+    def __init__(self, account: str = "device", *, backend: KeyringLike | None = None, service: str = SERVICE) -> None:
         self.account = account
         self.service = service
         self._backend = backend
@@ -127,8 +126,13 @@ class CredentialsProvider(Protocol):
 class DeviceSession:
     """Access tokens for the device whose credentials are in ``store`` (thread-safe)."""
 
-    def __init__(self, store: CredentialStore, *, clock: Callable[[], float] = time.monotonic,
-                 credentials: DeviceCredentials | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        store: CredentialStore,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        credentials: DeviceCredentials | None = None,
+    ) -> None:
         loaded = credentials or store.load()
         if loaded is None:
             raise SyncAuthError(
@@ -275,7 +279,7 @@ def register_device(
         store.save(
             DeviceCredentials(
                 str(http.base_url).rstrip("/"), device["device_id"], device["location_id"], device["refresh_token"]
-            )  # fmt: skip
+            )
         )
         http.post("/v1/auth/logout", json={"refresh_token": login["refresh_token"]}, headers=user)
     except httpx.HTTPError as exc:

@@ -16,9 +16,9 @@ import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
@@ -118,7 +118,7 @@ def queue_daily_facts(db: Database, location_id: str) -> int:
                 "upsert",
                 facts_in(s, day).as_payload(location_id),
                 frozenset(),
-            )  # fmt: skip
+            )
             for day in days
         ]
         if captures:
@@ -128,16 +128,24 @@ def queue_daily_facts(db: Database, location_id: str) -> int:
 
 def next_batch(db: Database, limit: int) -> list[Op]:
     """The oldest unanswered ops (at most ``limit``), marked ``sent`` before they go out."""
-    table = OutboxEntry.__table__
+    table = cast(Table, OutboxEntry.__table__)
     with db.unit() as s:
         conn = s.connection()  # Core statements: no ORM bookkeeping for 200 rows per batch
         rows = conn.execute(
-            select(table.c.id, table.c.op_id, table.c.entity, table.c.entity_id, table.c.op, table.c.base_version,
-                   table.c.hlc, table.c.payload)
+            select(
+                table.c.id,
+                table.c.op_id,
+                table.c.entity,
+                table.c.entity_id,
+                table.c.op,
+                table.c.base_version,
+                table.c.hlc,
+                table.c.payload,
+            )
             .where(table.c.state.in_(("pending", "sent")))
             .order_by(table.c.id)
             .limit(limit)
-        ).all()  # fmt: skip
+        ).all()
         if rows:
             conn.execute(
                 update(table)
@@ -145,10 +153,17 @@ def next_batch(db: Database, limit: int) -> list[Op]:
                 .values(state="sent", attempts=table.c.attempts + 1)
             )
         return [
-            Op(op_id=row.op_id, entity=row.entity, entity_id=row.entity_id, op=row.op, base_version=row.base_version,
-               hlc=row.hlc, payload=json.loads(row.payload))
+            Op(
+                op_id=row.op_id,
+                entity=row.entity,
+                entity_id=row.entity_id,
+                op=row.op,
+                base_version=row.base_version,
+                hlc=row.hlc,
+                payload=json.loads(row.payload),
+            )
             for row in rows
-        ]  # fmt: skip
+        ]
 
 
 @dataclass
@@ -167,12 +182,13 @@ def record_results(db: Database, results: Sequence[OpResult]) -> BatchOutcome:
     """Mark the server's answers in one transaction (one executemany UPDATE, fast on 200 rows)."""
     outcome = BatchOutcome()
     now = _now()
-    table = OutboxEntry.__table__
+    table = cast(Table, OutboxEntry.__table__)
     stmt = (
         update(table)
         .where(table.c.op_id == bindparam("b_op_id"), table.c.state == "sent")
-        .values(state=bindparam("b_state"), version=bindparam("b_version"), last_error=bindparam("b_error"),
-                done_at=now)  # fmt: skip
+        .values(
+            state=bindparam("b_state"), version=bindparam("b_version"), last_error=bindparam("b_error"), done_at=now
+        )
     )
     rows = [
         {"b_op_id": str(r.op_id), "b_state": _STATE_OF[r.status], "b_version": r.version, "b_error": r.reason or ""}
@@ -191,8 +207,15 @@ def record_results(db: Database, results: Sequence[OpResult]) -> BatchOutcome:
     return outcome
 
 
-def apply_changes(db: Database, changes: Sequence[Change], *, cursor: int, entitlement: str | None = None,
-                  jwks: dict[str, Any] | None = None, replace_all: bool = False) -> None:  # fmt: skip
+def apply_changes(
+    db: Database,
+    changes: Sequence[Change],
+    *,
+    cursor: int,
+    entitlement: str | None = None,
+    jwks: dict[str, Any] | None = None,
+    replace_all: bool = False,
+) -> None:
     """Store pulled changes and the new cursor (and a verified entitlement) in ONE transaction.
 
     ``replace_all`` (full resync) drops the earlier copies of the server's records first.
@@ -202,9 +225,15 @@ def apply_changes(db: Database, changes: Sequence[Change], *, cursor: int, entit
         if replace_all:
             s.execute(delete(RemoteRecord))
         for change in changes:
-            values = {"stream": change.stream, "entity": change.entity, "entity_id": change.entity_id,
-                      "data": json.dumps(change.data or {}, sort_keys=True), "deleted": change.op == "delete",
-                      "seq": change.seq, "updated_at": now}  # fmt: skip
+            values = {
+                "stream": change.stream,
+                "entity": change.entity,
+                "entity_id": change.entity_id,
+                "data": json.dumps(change.data or {}, sort_keys=True),
+                "deleted": change.op == "delete",
+                "seq": change.seq,
+                "updated_at": now,
+            }
             stmt = sqlite_insert(RemoteRecord).values(**values)
             s.execute(stmt.on_conflict_do_update(index_elements=["stream", "entity", "entity_id"], set_=values))
         row = _state_row(s)

@@ -86,8 +86,16 @@ class DayFacts:
 
     def as_payload(self, location_id: str) -> dict[str, Any]:
         """The JSON-safe wire form (``sync.protocol.DailyFacts``)."""
-        money = ("net_total", "tax_total", "gross_total", "altteil_tax", "aw_sold", "labour_net", "parts_net",
-                 "other_net")  # fmt: skip
+        money = (
+            "net_total",
+            "tax_total",
+            "gross_total",
+            "altteil_tax",
+            "aw_sold",
+            "labour_net",
+            "parts_net",
+            "other_net",
+        )
         counts = ("invoice_count", "storno_count", "new_customers", "appointments", "chats", "leads")
         return (
             {"date": self.day.isoformat(), "location_id": location_id, "currency": "EUR"}
@@ -122,10 +130,15 @@ class _Invoices:
 
 def _invoices(session: Session, day: dt.date) -> _Invoices:
     rows = session.execute(
-        select(Invoice.kind, Invoice.document_json, Invoice.net_total, Invoice.tax_total, Invoice.gross_total,
-               Invoice.altteil_tax)
-        .where(Invoice.status == "final", Invoice.issue_date == day)
-    ).all()  # fmt: skip
+        select(
+            Invoice.kind,
+            Invoice.document_json,
+            Invoice.net_total,
+            Invoice.tax_total,
+            Invoice.gross_total,
+            Invoice.altteil_tax,
+        ).where(Invoice.status == "final", Invoice.issue_date == day)
+    ).all()
     per_rate: dict[Decimal, list[Decimal]] = defaultdict(lambda: [ZERO, ZERO])
     for row in rows:
         for tax in invoice_taxes(row.document_json):

@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
@@ -30,6 +30,7 @@ from app.errors import ValidationError as DomainValidationError
 from sync.server.config import Settings
 from sync.server.context import ServerContext
 from sync.server.errors import ApiError
+from sync.server.input_guard import reject_nul
 from sync.server.models import Clock, utcnow
 from sync.server.routes import accounts, api_keys, auth, devices, health, public, rollups, webhooks
 from sync.server.routes import sync as sync_routes
@@ -177,6 +178,7 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, store: KeyValueStor
         version=__version__,
         description="Konten, Standorte, Arbeitsplätze und Anmeldung des CarBot-Werkstatt-Servers.",
         lifespan=lifespan,
+        dependencies=[Depends(reject_nul)],
     )
     app.state.ctx = ctx
     app.state.webhooks = worker

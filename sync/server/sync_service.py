@@ -23,9 +23,9 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -61,6 +61,18 @@ OP_ID_TAKEN = "Die Änderungskennung ist bereits vergeben."
 INTERNAL = "Die Änderung konnte auf dem Server nicht gespeichert werden und wurde verworfen."
 # PostgreSQL: deadlock_detected, serialization_failure, lock_not_available.
 RETRYABLE_PGCODES = frozenset({"40P01", "40001", "55P03"})
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """The Core tables of the bulk statements (typed as ``Table``: the ORM types them as ``FromClause``)."""
+
+    records: Table = cast(Table, SyncRecord.__table__)
+    change_log: Table = cast(Table, ChangeLogEntry.__table__)
+    applied_ops: Table = cast(Table, AppliedOp.__table__)
+
+
+TABLES = _Tables()
 
 
 @dataclass(frozen=True)
@@ -100,8 +112,9 @@ def current_seq(session: Session, organization_id: str) -> tuple[int, int]:
 class _Batch:
     """Decides the ops of one request and writes the outcome."""
 
-    def __init__(self, session: Session, caller: Caller, ops: Sequence[Op], now: dt.datetime, *,
-                 check_sizes: bool = True) -> None:  # fmt: skip
+    def __init__(
+        self, session: Session, caller: Caller, ops: Sequence[Op], now: dt.datetime, *, check_sizes: bool = True
+    ) -> None:
         self.session = session
         self.check_sizes = check_sizes
         self.decided: set[str] = set()
@@ -134,12 +147,20 @@ class _Batch:
         record_ids = {op.entity_id for op in self.ops if op.entity in RECORD_ENTITIES}
         if record_ids:
             rows = self.session.execute(
-                select(SyncRecord.id, SyncRecord.entity, SyncRecord.entity_id, SyncRecord.version, SyncRecord.hlc,
-                       SyncRecord.data, SyncRecord.deleted_at)
-                .where(SyncRecord.organization_id == self.caller.organization_id,
-                       SyncRecord.location_id == self.caller.location_id,
-                       SyncRecord.entity_id.in_(record_ids))
-            )  # fmt: skip
+                select(
+                    SyncRecord.id,
+                    SyncRecord.entity,
+                    SyncRecord.entity_id,
+                    SyncRecord.version,
+                    SyncRecord.hlc,
+                    SyncRecord.data,
+                    SyncRecord.deleted_at,
+                ).where(
+                    SyncRecord.organization_id == self.caller.organization_id,
+                    SyncRecord.location_id == self.caller.location_id,
+                    SyncRecord.entity_id.in_(record_ids),
+                )
+            )
             for row in rows:
                 self.records[(row.entity, row.entity_id)] = RecordState(
                     row.entity, row.entity_id, row.version, row.hlc, row.data, row.deleted_at, id=row.id
@@ -178,8 +199,9 @@ class _Batch:
             return rejected(TOO_LARGE)
         if op.entity in RECORD_ENTITIES:
             key = (op.entity, op.entity_id)
-            decision, new = decide_record(op, self.records.get(key), location_id=self.caller.location_id,
-                                          prefixes=self.prefixes, now=self.now)  # fmt: skip
+            decision, new = decide_record(
+                op, self.records.get(key), location_id=self.caller.location_id, prefixes=self.prefixes, now=self.now
+            )
             if new is not None:
                 self.records[key] = new
             if decision.claim:
@@ -208,34 +230,68 @@ class _Batch:
             org = self.caller.organization_id
             rows = []
             for offset, (op_id, (stream, location, entity, entity_id, kind, data)) in enumerate(changes):
-                rows.append({"organization_id": org, "seq": first + offset, "stream": stream, "location_id": location,
-                             "entity": entity, "entity_id": entity_id, "op": kind, "data": data,
-                             "origin_device": self.caller.device_id, "created_at": self.now})  # fmt: skip
+                rows.append(
+                    {
+                        "organization_id": org,
+                        "seq": first + offset,
+                        "stream": stream,
+                        "location_id": location,
+                        "entity": entity,
+                        "entity_id": entity_id,
+                        "op": kind,
+                        "data": data,
+                        "origin_device": self.caller.device_id,
+                        "created_at": self.now,
+                    }
+                )
                 if op_id is not None:
                     seqs[op_id] = first + offset
-            conn.execute(ChangeLogEntry.__table__.insert(), rows)
+            conn.execute(TABLES.change_log.insert(), rows)
         else:
             last = current_seq(self.session, self.caller.organization_id)[0]
         applied = []
         for op, decision in self.decisions:
             op_id = str(op.op_id)
-            result = {"op_id": op_id, "status": decision.status, "version": decision.version,
-                      "seq": seqs.get(op_id), "reason": decision.reason, "canonical": decision.canonical}  # fmt: skip
-            self.results[op_id] = OpResult.model_construct(**(result | {"op_id": op.op_id}))
-            applied.append({"op_id": op_id, "organization_id": self.caller.organization_id,
-                            "device_id": self.caller.device_id, "result": result, "created_at": self.now})  # fmt: skip
+            result: dict[str, Any] = {
+                "op_id": op_id,
+                "status": decision.status,
+                "version": decision.version,
+                "seq": seqs.get(op_id),
+                "reason": decision.reason,
+                "canonical": decision.canonical,
+            }
+            # Built from already valid values: model_construct skips a second validation of 200 results.
+            self.results[op_id] = OpResult.model_construct(None, **(result | {"op_id": op.op_id}))
+            applied.append(
+                {
+                    "op_id": op_id,
+                    "organization_id": self.caller.organization_id,
+                    "device_id": self.caller.device_id,
+                    "result": result,
+                    "created_at": self.now,
+                }
+            )
         for op_id in self.repeats:
             self.results[op_id] = _as_duplicate(self.results[op_id])
         if applied:
-            conn.execute(AppliedOp.__table__.insert(), applied)
+            conn.execute(TABLES.applied_ops.insert(), applied)
         return last
 
     def _changes(self) -> list[tuple[str | None, tuple[str, str, str, str, str, dict[str, Any] | None]]]:
         org_wide = [
-            (None, (Stream.SETTINGS.value, ORG_WIDE, Entity.NUMBER_PREFIX.value, prefix, "upsert",
-                    {"prefix": prefix, "location_id": self.caller.location_id}))
+            (
+                None,
+                (
+                    Stream.SETTINGS.value,
+                    ORG_WIDE,
+                    Entity.NUMBER_PREFIX.value,
+                    prefix,
+                    "upsert",
+                    {"prefix": prefix, "location_id": self.caller.location_id},
+                ),
+            )
             for prefix in self.claims
-        ]  # fmt: skip
+        ]
         own = [
             (str(op.op_id), (str(d.change[0]), self.caller.location_id, *d.change[1:]))
             for op, d in self.decisions
@@ -255,24 +311,53 @@ class _Batch:
         for state in self.records.values():
             if not state.changed:
                 continue
-            values = {"entity": state.entity, "entity_id": state.entity_id, "version": state.version,
-                      "hlc": state.hlc, "data": state.data, "deleted_at": state.deleted_at}  # fmt: skip
+            values = {
+                "entity": state.entity,
+                "entity_id": state.entity_id,
+                "version": state.version,
+                "hlc": state.hlc,
+                "data": state.data,
+                "deleted_at": state.deleted_at,
+            }
             if state.id is None:
                 fresh.append(base | values)
             else:
-                changed.append({"id": state.id, "version": state.version, "hlc": state.hlc, "data": state.data,
-                                "deleted_at": state.deleted_at, "updated_at": self.now,
-                                "origin_device": self.caller.device_id})  # fmt: skip
+                changed.append(
+                    {
+                        "id": state.id,
+                        "version": state.version,
+                        "hlc": state.hlc,
+                        "data": state.data,
+                        "deleted_at": state.deleted_at,
+                        "updated_at": self.now,
+                        "origin_device": self.caller.device_id,
+                    }
+                )
         for prefix in self.claims:
-            self.session.add(NumberPrefix(organization_id=self.caller.organization_id, prefix=prefix,
-                                          location_id=self.caller.location_id, claimed_at=self.now))  # fmt: skip
-            fresh.append(base | {"location_id": ORG_WIDE, "stream": Stream.SETTINGS.value,
-                                 "entity": Entity.NUMBER_PREFIX.value, "entity_id": prefix, "version": 1, "hlc": "",
-                                 "data": {"prefix": prefix, "location_id": self.caller.location_id},
-                                 "deleted_at": None})  # fmt: skip
+            self.session.add(
+                NumberPrefix(
+                    organization_id=self.caller.organization_id,
+                    prefix=prefix,
+                    location_id=self.caller.location_id,
+                    claimed_at=self.now,
+                )
+            )
+            fresh.append(
+                base
+                | {
+                    "location_id": ORG_WIDE,
+                    "stream": Stream.SETTINGS.value,
+                    "entity": Entity.NUMBER_PREFIX.value,
+                    "entity_id": prefix,
+                    "version": 1,
+                    "hlc": "",
+                    "data": {"prefix": prefix, "location_id": self.caller.location_id},
+                    "deleted_at": None,
+                }
+            )
         self.session.flush()  # the prefix claims
         if fresh:
-            self.session.connection().execute(SyncRecord.__table__.insert(), fresh)
+            self.session.connection().execute(TABLES.records.insert(), fresh)
         if changed:
             self.session.execute(update(SyncRecord), changed)
 
@@ -288,9 +373,22 @@ class _Batch:
             facts = state.facts
             row.version, row.hlc, row.updated_at = state.version, state.hlc, self.now
             row.revenue = [r.model_dump(mode="json") for r in facts.revenue]
-            for name in ("net_total", "tax_total", "gross_total", "altteil_tax", "invoice_count", "storno_count",
-                         "aw_sold", "labour_net", "parts_net", "other_net", "new_customers", "appointments",
-                         "chats", "leads"):  # fmt: skip
+            for name in (
+                "net_total",
+                "tax_total",
+                "gross_total",
+                "altteil_tax",
+                "invoice_count",
+                "storno_count",
+                "aw_sold",
+                "labour_net",
+                "parts_net",
+                "other_net",
+                "new_customers",
+                "appointments",
+                "chats",
+                "leads",
+            ):
                 setattr(row, name, getattr(facts, name))
         self.session.flush()
 
@@ -318,8 +416,9 @@ def _retryable(exc: DBAPIError) -> bool:
     return isinstance(exc, OperationalError) and (code in RETRYABLE_PGCODES or "locked" in str(exc.orig).lower())
 
 
-def push(session: Session, caller: Caller, request: PushRequest, *, now: dt.datetime,
-         check_sizes: bool = True) -> PushResponse:  # fmt: skip
+def push(
+    session: Session, caller: Caller, request: PushRequest, *, now: dt.datetime, check_sizes: bool = True
+) -> PushResponse:
     """Apply one push request and COMMIT it; the caller sends the poke afterwards.
 
     ``check_sizes`` False skips the per-op payload size check (the route knows the whole body is small).
@@ -357,8 +456,9 @@ def _push_one_by_one(session: Session, caller: Caller, request: PushRequest, *, 
             results[str(op.op_id)] = _record_failure(session, caller, op, now=now)
     session.commit()
     last = max(last, current_seq(session, caller.organization_id)[0])
-    return PushResponse(batch_id=request.batch_id, results=[results[str(op.op_id)] for op in request.ops],
-                        last_seq=last)  # fmt: skip
+    return PushResponse(
+        batch_id=request.batch_id, results=[results[str(op.op_id)] for op in request.ops], last_seq=last
+    )
 
 
 def _record_failure(session: Session, caller: Caller, op: Op, *, now: dt.datetime) -> OpResult:
@@ -366,9 +466,15 @@ def _record_failure(session: Session, caller: Caller, op: Op, *, now: dt.datetim
     result = OpResult(op_id=op.op_id, status="rejected", reason=INTERNAL)
     try:
         with session.begin_nested():
-            session.execute(insert(AppliedOp).values(
-                op_id=str(op.op_id), organization_id=caller.organization_id, device_id=caller.device_id,
-                result=result.model_dump(mode="json"), created_at=now))  # fmt: skip
+            session.execute(
+                insert(AppliedOp).values(
+                    op_id=str(op.op_id),
+                    organization_id=caller.organization_id,
+                    device_id=caller.device_id,
+                    result=result.model_dump(mode="json"),
+                    created_at=now,
+                )
+            )
     except DBAPIError:
         log.warning("rejection of op %s not stored", op.op_id)
     return result
@@ -377,6 +483,8 @@ def _record_failure(session: Session, caller: Caller, op: Op, *, now: dt.datetim
 def count_changes(session: Session, organization_id: str) -> int:
     """How many change-log entries the organisation has (tests and diagnostics)."""
     return int(
-        session.scalar(select(func.count()).select_from(ChangeLogEntry).where(
-            ChangeLogEntry.organization_id == organization_id)) or 0
-    )  # fmt: skip
+        session.scalar(
+            select(func.count()).select_from(ChangeLogEntry).where(ChangeLogEntry.organization_id == organization_id)
+        )
+        or 0
+    )

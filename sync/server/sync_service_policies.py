@@ -101,8 +101,9 @@ class Prefixes:
         return None if owner in (None, location_id) else FOREIGN_PREFIX.format(prefix=prefix)
 
 
-def decide_record(op: Op, state: RecordState | None, *, location_id: str, prefixes: Prefixes,
-                  now: dt.datetime) -> tuple[Decision, RecordState | None]:  # fmt: skip
+def decide_record(
+    op: Op, state: RecordState | None, *, location_id: str, prefixes: Prefixes, now: dt.datetime
+) -> tuple[Decision, RecordState | None]:
     """Apply the entity policy; returns the decision and the record's new state (None if unchanged)."""
     entity = Entity(op.entity)
     if entity in IMMUTABLE:
@@ -112,13 +113,22 @@ def decide_record(op: Op, state: RecordState | None, *, location_id: str, prefix
         return Decision("conflict", version=state.version, reason=STALE, canonical=canonical), None
     version = (state.version + 1) if state else 1
     data = None if op.op == "delete" else op.payload
-    new = RecordState(entity.value, op.entity_id, version, op.hlc, data, now if op.op == "delete" else None,
-                      id=state.id if state else None, changed=True)  # fmt: skip
+    new = RecordState(
+        entity.value,
+        op.entity_id,
+        version,
+        op.hlc,
+        data,
+        now if op.op == "delete" else None,
+        id=state.id if state else None,
+        changed=True,
+    )
     return Decision("applied", version=version, change=(Stream.RECORDS, entity.value, op.entity_id, op.op, data)), new
 
 
-def _decide_immutable(op: Op, entity: Entity, state: RecordState | None, *, location_id: str,
-                      prefixes: Prefixes) -> tuple[Decision, RecordState | None]:  # fmt: skip
+def _decide_immutable(
+    op: Op, entity: Entity, state: RecordState | None, *, location_id: str, prefixes: Prefixes
+) -> tuple[Decision, RecordState | None]:
     if op.op == "delete":
         return rejected(FINAL_NOT_DELETABLE), None
     claim = None
@@ -131,8 +141,9 @@ def _decide_immutable(op: Op, entity: Entity, state: RecordState | None, *, loca
             return Decision("duplicate", version=state.version), None
         return rejected(FINAL_IMMUTABLE if entity is Entity.INVOICE else PAYMENT_IMMUTABLE), None
     version = (state.version + 1) if state else 1
-    new = RecordState(entity.value, op.entity_id, version, op.hlc, op.payload, None,
-                      id=state.id if state else None, changed=True)  # fmt: skip
+    new = RecordState(
+        entity.value, op.entity_id, version, op.hlc, op.payload, None, id=state.id if state else None, changed=True
+    )
     change = (Stream.RECORDS, entity.value, op.entity_id, "upsert", op.payload)
     return Decision("applied", version=version, change=change, claim=claim), new
 
@@ -170,15 +181,15 @@ def parse_facts(op: Op, location_id: str) -> tuple[DailyFacts | None, str | None
 def decide_facts(op: Op, state: FactState, facts: DailyFacts) -> Decision:
     """Upsert per (location, date); the newest HLC wins."""
     if state.facts is not None and op.hlc <= state.hlc:
-        return Decision("conflict", version=state.version, reason=STALE,
-                        canonical=state.facts.model_dump(mode="json"))  # fmt: skip
+        return Decision("conflict", version=state.version, reason=STALE, canonical=state.facts.model_dump(mode="json"))
     state.version += 1
     state.hlc = op.hlc
     state.facts = facts
     state.changed = True
     data = facts.model_dump(mode="json")
-    return Decision("applied", version=state.version, change=(Stream.FACTS, Entity.DAILY_FACT.value, op.entity_id,
-                                                                "upsert", data))  # fmt: skip
+    return Decision(
+        "applied", version=state.version, change=(Stream.FACTS, Entity.DAILY_FACT.value, op.entity_id, "upsert", data)
+    )
 
 
 def decide_other(op: Op) -> Decision:

@@ -24,19 +24,16 @@ from typing import Any
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from app.plans import SubscriptionStatus
 from sync.entitlements import build_claims, encode_entitlement
 from sync.protocol import Change, PullResponse, SnapshotResponse, Stream
 from sync.server.context import ServerContext
 from sync.server.errors import ApiError, Unprocessable
-from sync.server.models import Organization
+from sync.server.plans_gate import plan_state
 from sync.server.sync_models import ORG_WIDE, AppliedOp, ChangeLogEntry, SyncCounter, SyncRecord
 from sync.server.sync_service import Caller, current_seq
 
 CHANGE_RETENTION = dt.timedelta(days=180)
 APPLIED_OPS_RETENTION = dt.timedelta(days=60)
-TRIAL_PLAN = "enterprise"
-"""Plan of an organisation without subscription data (until billing, issue 8, stores one): the trial."""
 
 
 class CursorGone(ApiError):
@@ -130,33 +127,33 @@ def snapshot(session: Session, caller: Caller, *, streams: Sequence[str], after:
     )
     page = rows[:limit]
     records = [
-        Change(seq=0, stream=r.stream, entity=r.entity, entity_id=r.entity_id, op="upsert", data=r.data,
-               location_id=r.location_id or None)
+        Change(
+            seq=0,
+            stream=r.stream,
+            entity=r.entity,
+            entity_id=r.entity_id,
+            op="upsert",
+            data=r.data,
+            location_id=r.location_id or None,
+        )
         for r in page
-    ]  # fmt: skip
+    ]
     return SnapshotResponse(records=records, as_of_seq=last, after=page[-1].id if len(rows) > limit else None)
 
 
-def organization_plan(session: Session, organization_id: str) -> tuple[str, SubscriptionStatus, dt.datetime | None]:
-    """(plan id, subscription status, grace_until) of the organisation; the trial until billing stores more."""
-    org = session.get(Organization, organization_id)
-    plan_id = getattr(org, "plan_id", None) or getattr(org, "plan", None) or TRIAL_PLAN
-    status = getattr(org, "subscription_status", None) or SubscriptionStatus.TRIALING
-    grace = getattr(org, "grace_until", None)
-    return str(plan_id), SubscriptionStatus(status), grace if isinstance(grace, dt.datetime) else None
-
-
 def issue_entitlement(ctx: ServerContext, session: Session, caller: Caller) -> str:
-    """A fresh entitlement token for the caller's location, signed with the current signing key."""
-    plan_id, status, grace = organization_plan(session, caller.organization_id)
+    """A fresh entitlement token for the caller's location (the organisation's plan state from
+    ``plans_gate``, an ended trial counted as cancelled), signed with the current signing key."""
+    now = ctx.clock()
+    state = plan_state(session, caller.organization_id)
     claims = build_claims(
         issuer=ctx.settings.jwt_issuer,
         organization_id=caller.organization_id,
         location_id=caller.location_id,
-        plan_id=plan_id,
-        status=status,
-        issued_at=ctx.clock(),
-        grace_until=grace,
+        plan_id=state.plan_id,
+        status=state.effective_status(now),
+        issued_at=now,
+        grace_until=state.grace_until,
     )
     kid, key = ctx.keyring.signing_key()
     return encode_entitlement(claims, key, kid=kid)
@@ -171,8 +168,13 @@ class PruneReport:
     applied_ops: int
 
 
-def prune(session: Session, *, now: dt.datetime, retention: dt.timedelta = CHANGE_RETENTION,
-          applied_retention: dt.timedelta = APPLIED_OPS_RETENTION) -> PruneReport:  # fmt: skip
+def prune(
+    session: Session,
+    *,
+    now: dt.datetime,
+    retention: dt.timedelta = CHANGE_RETENTION,
+    applied_retention: dt.timedelta = APPLIED_OPS_RETENTION,
+) -> PruneReport:
     """Drop change-log entries and tombstones past ``retention`` and old applied op ids (maintenance job)."""
     cutoff = now - retention
     changes = 0

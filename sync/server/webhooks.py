@@ -57,7 +57,9 @@ DeliveryStatus = Literal["pending", "delivered", "failed", "cancelled"]
 class EndpointCreate(Request):
     """A new receiver: its https URL, the events it wants, a note for the owner."""
 
-    url: Annotated[str, Field(min_length=10, max_length=2048, examples=["https://crm.example.de/carbot"])]
+    url: Annotated[
+        str, Field(min_length=10, max_length=2048, pattern="^https?://", examples=["https://crm.example.de/carbot"])
+    ]
     events: Annotated[list[EventType], Field(min_length=1, max_length=len(EventType))]
     description: Annotated[str, Field(max_length=200)] = ""
 

@@ -84,19 +84,33 @@ def sync_while_writing(desktop: Desktop, writer: threading.Thread, failures: lis
 @pytest.mark.slow
 def test_ten_thousand_changes_survive_a_faulty_network(live: LiveServer, tmp_path: Path) -> None:
     with httpx.Client(base_url=live.url, timeout=30) as http, FaultProxy(live.port, seed=20261127) as proxy:
-        org = register_org(http, locations=2)
+        org = register_org(http, live.server.config.app, locations=2)
         keyring = MemoryKeyring()
         desktops = [
-            make_desktop(tmp_path / f"{name}.db", http, keyring, email=org["email"], location_id=location,
-                         sync_url=proxy.url, timeout=5.0)  # fmt: skip
+            make_desktop(
+                tmp_path / f"{name}.db",
+                http,
+                keyring,
+                email=org["email"],
+                location_id=location,
+                sync_url=proxy.url,
+                timeout=5.0,
+            )
             for name, location in zip(("hauptbetrieb", "filiale"), org["location_ids"], strict=True)
         ]
         try:
             failures: list[str] = []
             writers = [
-                threading.Thread(target=write_customers, args=(d.db, name, ), kwargs={"pause": 0.01})
+                threading.Thread(
+                    target=write_customers,
+                    args=(
+                        d.db,
+                        name,
+                    ),
+                    kwargs={"pause": 0.01},
+                )
                 for d, name in zip(desktops, ("H", "F"), strict=True)
-            ]  # fmt: skip
+            ]
             syncers = [
                 threading.Thread(target=sync_while_writing, args=(d, w, failures))
                 for d, w in zip(desktops, writers, strict=True)
@@ -150,7 +164,7 @@ def test_ten_thousand_changes_survive_a_faulty_network(live: LiveServer, tmp_pat
 
 def test_pokes_arrive_as_server_sent_events(live: LiveServer, tmp_path: Path) -> None:
     with httpx.Client(base_url=live.url, timeout=30) as http:
-        org = register_org(http, locations=2)
+        org = register_org(http, live.server.config.app, locations=2)
         keyring = MemoryKeyring()
         watcher, writer = (
             make_desktop(tmp_path / f"{name}.db", http, keyring, email=org["email"], location_id=location)
@@ -200,14 +214,26 @@ def test_cli_registers_syncs_and_reports_status(
     live: LiveServer, tmp_path: Path, memory_keyring: MemoryKeyring, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with httpx.Client(base_url=live.url, timeout=30) as http:
-        org = register_org(http, locations=1)
+        org = register_org(http, live.server.config.app, locations=1)
     db_path = tmp_path / "carbot.db"
     db = open_database(db_path)
     with db.unit() as s:  # data from before the registration is sent too
         s.execute(insert(Customer), [{"number": f"K-{i}", "last_name": f"Alt {i}"} for i in range(3)])
     db.close()
-    argv = ["--db", str(db_path), "sync", "register", "--server", live.url, "--email", org["email"],
-            "--password", PASSWORD, "--name", "Theke 1"]  # fmt: skip
+    argv = [
+        "--db",
+        str(db_path),
+        "sync",
+        "register",
+        "--server",
+        live.url,
+        "--email",
+        org["email"],
+        "--password",
+        PASSWORD,
+        "--name",
+        "Theke 1",
+    ]
     assert main(argv) == 0
     assert "registriert (3 Datensätze" in capsys.readouterr().out
     [(service, account)] = memory_keyring.secrets

@@ -16,6 +16,7 @@ from sync.server.sync_models import AppliedOp, ChangeLogEntry, DailyFactRow, Syn
 from sync.server.sync_service_pull import prune
 from tests.server.fixtures import *  # noqa: F403  (pytest fixtures: api, clock, server_settings, backend, ...)
 from tests.server.fixtures import FakeClock, Tenant, bearer, register_tenant
+from tests.server.plan_support import grant_plan
 
 
 @dataclass
@@ -41,21 +42,40 @@ def device(api: TestClient, tenant: Tenant, location_id: str | None = None) -> D
 
 
 def second_location(api: TestClient, tenant: Tenant, name: str = "Filiale Nord") -> str:
+    grant_plan(api.app, tenant.organization_id, "enterprise")  # type: ignore[arg-type]  (two locations)
     response = api.post("/v1/locations", json={"name": name}, headers=tenant.headers)
     assert response.status_code == 201, response.text
     return str(response.json()["id"])
 
 
-def op(entity: str, entity_id: str, payload: dict[str, Any] | None = None, *, ms: int = 1, kind: str = "upsert",
-       op_id: str | None = None) -> dict[str, Any]:  # fmt: skip
-    return {"op_id": op_id or str(uuid.uuid4()), "entity": entity, "entity_id": entity_id, "op": kind,
-            "hlc": f"{ms:016d}-00000-dev", "payload": payload if payload is not None else {"id": entity_id}}  # fmt: skip
+def op(
+    entity: str,
+    entity_id: str,
+    payload: dict[str, Any] | None = None,
+    *,
+    ms: int = 1,
+    kind: str = "upsert",
+    op_id: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "op_id": op_id or str(uuid.uuid4()),
+        "entity": entity,
+        "entity_id": entity_id,
+        "op": kind,
+        "hlc": f"{ms:016d}-00000-dev",
+        "payload": payload if payload is not None else {"id": entity_id},
+    }
 
 
-def push(api: TestClient, dev: Dev, ops: list[dict[str, Any]], *, batch_id: str | None = None,
-         status: int = 200) -> dict[str, Any]:  # fmt: skip
-    body = {"device_id": dev.device_id, "location_id": dev.location_id, "batch_id": batch_id or str(uuid.uuid4()),
-            "ops": ops}  # fmt: skip
+def push(
+    api: TestClient, dev: Dev, ops: list[dict[str, Any]], *, batch_id: str | None = None, status: int = 200
+) -> dict[str, Any]:
+    body = {
+        "device_id": dev.device_id,
+        "location_id": dev.location_id,
+        "batch_id": batch_id or str(uuid.uuid4()),
+        "ops": ops,
+    }
     response = api.post("/v1/sync/push", json=body, headers=dev.headers | {"Idempotency-Key": body["batch_id"]})
     assert response.status_code == status, response.text
     return response.json()  # type: ignore[no-any-return]
@@ -124,9 +144,14 @@ def test_a_delete_is_a_tombstone_that_stale_upserts_cannot_revive(api: TestClien
         record = s.scalars(select(SyncRecord).where(SyncRecord.entity_id == "3")).one()
         assert record.data is None and record.deleted_at is not None
     assert pull(api, dev)["changes"][-1] | {"seq": 0} == {
-        "seq": 0, "stream": "records", "entity": "appointment", "entity_id": "3", "op": "delete", "data": None,
+        "seq": 0,
+        "stream": "records",
+        "entity": "appointment",
+        "entity_id": "3",
+        "op": "delete",
+        "data": None,
         "location_id": dev.location_id,
-    }  # fmt: skip
+    }
 
 
 def test_final_invoices_and_payments_are_immutable(api: TestClient, dev: Dev) -> None:
@@ -172,8 +197,14 @@ def test_server_owned_and_unknown_entities_are_rejected(api: TestClient, dev: De
 
 
 def facts(day: str, gross: str, **extra: Any) -> dict[str, Any]:
-    return {"date": day, "gross_total": gross, "net_total": "100.00", "invoice_count": 1,
-            "revenue": [{"vat_rate": "19.00", "net": "100.00", "tax": "19.00", "gross": "119.00"}], **extra}  # fmt: skip
+    return {
+        "date": day,
+        "gross_total": gross,
+        "net_total": "100.00",
+        "invoice_count": 1,
+        "revenue": [{"vat_rate": "19.00", "net": "100.00", "tax": "19.00", "gross": "119.00"}],
+        **extra,
+    }
 
 
 def test_daily_facts_upsert_per_location_and_day(api: TestClient, dev: Dev) -> None:
@@ -182,17 +213,25 @@ def test_daily_facts_upsert_per_location_and_day(api: TestClient, dev: Dev) -> N
     ]
     newer = push(api, dev, [op("daily_fact", "2026-11-27", facts("2026-11-27", "238.00", invoice_count=2), ms=2)])
     assert (newer["results"][0]["status"], newer["results"][0]["version"]) == ("applied", 2)
-    assert statuses(push(api, dev, [op("daily_fact", "2026-11-27", facts("2026-11-27", "1.00"), ms=1)])) == [
-        "conflict"
-    ]
-    bad = push(api, dev, [op("daily_fact", "2026-11-28", facts("2026-11-28", "viel")),
-                          op("daily_fact", "2026-11-29", facts("2026-11-28", "1.00")),
-                          op("daily_fact", "2026-11-30", kind="delete")])  # fmt: skip
+    assert statuses(push(api, dev, [op("daily_fact", "2026-11-27", facts("2026-11-27", "1.00"), ms=1)])) == ["conflict"]
+    bad = push(
+        api,
+        dev,
+        [
+            op("daily_fact", "2026-11-28", facts("2026-11-28", "viel")),
+            op("daily_fact", "2026-11-29", facts("2026-11-28", "1.00")),
+            op("daily_fact", "2026-11-30", kind="delete"),
+        ],
+    )
     assert statuses(bad) == ["rejected"] * 3
     with api.app.state.ctx.db.unit() as s:  # type: ignore[attr-defined]
         [row] = s.scalars(select(DailyFactRow)).all()
         assert (row.location_id, row.day, str(row.gross_total), row.invoice_count) == (
-            dev.location_id, dt.date(2026, 11, 27), "238.00", 2)  # fmt: skip
+            dev.location_id,
+            dt.date(2026, 11, 27),
+            "238.00",
+            2,
+        )
         assert row.revenue == [{"vat_rate": "19.00", "net": "100.00", "tax": "19.00", "gross": "119.00"}]
     assert [c["entity"] for c in pull(api, dev, streams="facts")["changes"]] == ["daily_fact", "daily_fact"]
 
@@ -200,8 +239,12 @@ def test_daily_facts_upsert_per_location_and_day(api: TestClient, dev: Dev) -> N
 def test_a_device_pushes_only_for_itself_and_its_location(api: TestClient) -> None:
     tenant = register_tenant(api)
     main, branch = device(api, tenant), device(api, tenant, second_location(api, tenant))
-    body = {"device_id": main.device_id, "location_id": branch.location_id, "batch_id": str(uuid.uuid4()),
-            "ops": [op("customer", "1")]}  # fmt: skip
+    body = {
+        "device_id": main.device_id,
+        "location_id": branch.location_id,
+        "batch_id": str(uuid.uuid4()),
+        "ops": [op("customer", "1")],
+    }
     assert api.post("/v1/sync/push", json=body, headers=main.headers).status_code == 403
     body["location_id"] = main.location_id
     assert api.post("/v1/sync/push", json=body, headers=tenant.headers).status_code == 403  # a person's token
@@ -227,7 +270,12 @@ def test_pull_pages_move_the_cursor_and_carry_a_verifiable_entitlement(api: Test
     policy = Entitlements(issuer=api.app.state.ctx.settings.jwt_issuer)  # type: ignore[attr-defined]
     kept = policy.accept(own["entitlement"], jwks, now=dt.datetime.now(dt.UTC))
     assert (kept.organization_id, kept.location_id) == (dev.tenant.organization_id, dev.location_id)
-    assert kept.plan_id == "enterprise" and kept.status == "trialing"
+    assert kept.plan_id == "starter" and kept.status == "trialing"  # the default trial until billing stores a plan
+    grant_plan(api.app, dev.tenant.organization_id, "professional")  # type: ignore[arg-type]
+    upgraded = policy.accept(
+        pull(api, dev, since=5, streams="entitlements")["entitlement"], jwks, now=dt.datetime.now(dt.UTC)
+    )
+    assert (upgraded.plan_id, upgraded.status) == ("professional", "active")
     assert api.get("/v1/sync/pull", params={"streams": "wetter"}, headers=dev.headers).status_code == 422
 
 
@@ -261,8 +309,7 @@ def test_sync_routes_never_cross_organisations(api: TestClient) -> None:
     alpha, beta = register_tenant(api, "Werkstatt Adler"), register_tenant(api, "Autoservice Biber")
     a, b = device(api, alpha), device(api, beta)
     shared = str(uuid.uuid4())
-    push(api, a, [op("customer", "1", {"id": 1, "last_name": "Geheim"}, op_id=shared),
-                  op("invoice", "1", invoice())])  # fmt: skip
+    push(api, a, [op("customer", "1", {"id": 1, "last_name": "Geheim"}, op_id=shared), op("invoice", "1", invoice())])
     stolen = push(api, b, [op("customer", "1", {"id": 1, "last_name": "Fremd"}, op_id=shared)])["results"][0]
     assert stolen["status"] == "rejected" and stolen["version"] is None and "Geheim" not in str(stolen)
     assert statuses(push(api, b, [op("invoice", "1", invoice())])) == ["applied"]  # W1 is free in B

@@ -68,15 +68,22 @@ class Offline(httpx.BaseTransport):
 
 @pytest.fixture
 def org(api: TestClient) -> dict[str, Any]:
-    return register_org(api, locations=2)
+    return register_org(api, api.app, locations=2)
 
 
 @pytest.fixture
 def desktops(api: TestClient, org: dict[str, Any], tmp_path: Path, server_settings: Any) -> Iterator[list[Desktop]]:
     keyring = MemoryKeyring()
     made = [
-        make_desktop(tmp_path / f"{name}.db", api, keyring, email=org["email"], location_id=location,
-                     transport=api._transport, issuer=server_settings.jwt_issuer)  # fmt: skip
+        make_desktop(
+            tmp_path / f"{name}.db",
+            api,
+            keyring,
+            email=org["email"],
+            location_id=location,
+            transport=api._transport,
+            issuer=server_settings.jwt_issuer,
+        )
         for name, location in zip(("hauptbetrieb", "filiale"), org["location_ids"], strict=True)
     ]
     yield made
@@ -119,8 +126,12 @@ def test_two_locations_sync_their_data_and_end_on_the_same_cursor(
     assert Decimal(next(iter(main_invoices.values()))["gross_total"]) == issued.gross
     assert {d["city"] for d in records(api, branch.location_id, "customer").values()} == {"Ulm"}
     assert records(api, main.location_id, "work_order")  # the order became "invoiced"
-    [fact] = server_query(api, select(DailyFactRow.gross_total, DailyFactRow.aw_sold).where(
-        DailyFactRow.location_id == main.location_id, DailyFactRow.day == TODAY))  # fmt: skip
+    [fact] = server_query(
+        api,
+        select(DailyFactRow.gross_total, DailyFactRow.aw_sold).where(
+            DailyFactRow.location_id == main.location_id, DailyFactRow.day == TODAY
+        ),
+    )
     assert fact == (Decimal("1486.56"), Decimal("12.00"))
 
     for desktop in (main, branch):  # one more round each: both catch up with the organisation's newest change
@@ -145,9 +156,11 @@ def test_the_second_location_cannot_issue_numbers_of_the_first_ones_range(
 ) -> None:
     for desktop, price in zip(desktops, ("10.00", "20.00"), strict=True):
         setup_workshop(Services.for_database(desktop.db))
-        order = {"customer": {"name": "Anna Müller", "street": "Hauptstraße 1", "postcode": "80331",
-                              "city": "München"}, "date_of_service": "2026-11-26",
-                 "lines": [{"kind": "part", "text": "Wischer", "unit_price_net": price, "quantity": 1}]}  # fmt: skip
+        order = {
+            "customer": {"name": "Anna Müller", "street": "Hauptstraße 1", "postcode": "80331", "city": "München"},
+            "date_of_service": "2026-11-26",
+            "lines": [{"kind": "part", "text": "Wischer", "unit_price_net": price, "quantity": 1}],
+        }
         order_id = OrderImportService(desktop.db, today=TODAY).import_file(json.dumps(order))[0]
         invoices = InvoiceService(desktop.db, today=TODAY)
         invoices.finalize(invoices.create_draft_from_order(order_id, user="Theke")[0], user="Theke")
@@ -163,8 +176,14 @@ def test_a_lost_push_answer_is_resent_and_nothing_is_doubled(
     api: TestClient, org: dict[str, Any], tmp_path: Path, server_settings: Any
 ) -> None:
     crash = CrashAfterServer(api._transport)
-    desktop = make_desktop(tmp_path / "theke.db", api, MemoryKeyring(), email=org["email"],
-                           location_id=org["location_ids"][0], transport=crash)  # fmt: skip
+    desktop = make_desktop(
+        tmp_path / "theke.db",
+        api,
+        MemoryKeyring(),
+        email=org["email"],
+        location_id=org["location_ids"][0],
+        transport=crash,
+    )
     try:
         for i in range(250):
             CustomerService(desktop.db).create(CustomerInput(last_name=f"Kunde {i}"))
@@ -175,8 +194,9 @@ def test_a_lost_push_answer_is_resent_and_nothing_is_doubled(
         report = desktop.client.run_once(desktop.db)
         assert report.pushed == 251 and report.acked == 251
         assert len(records(api, desktop.location_id, "customer")) == 250
-        [[logged]] = server_query(api, select(func.count()).select_from(ChangeLogEntry).where(
-            ChangeLogEntry.stream == "records"))  # fmt: skip
+        [[logged]] = server_query(
+            api, select(func.count()).select_from(ChangeLogEntry).where(ChangeLogEntry.stream == "records")
+        )
         assert logged == 250  # every change exactly once
     finally:
         desktop.close()
@@ -209,12 +229,16 @@ def test_a_crash_between_pull_and_cursor_store_repeats_the_page_harmlessly(
     assert local.state(branch.db).cursor > 0
 
 
-def test_an_offline_desktop_keeps_working_and_catches_up(
-    api: TestClient, org: dict[str, Any], tmp_path: Path
-) -> None:
+def test_an_offline_desktop_keeps_working_and_catches_up(api: TestClient, org: dict[str, Any], tmp_path: Path) -> None:
     offline = Offline(api._transport)
-    desktop = make_desktop(tmp_path / "theke.db", api, MemoryKeyring(), email=org["email"],
-                           location_id=org["location_ids"][1], transport=offline)  # fmt: skip
+    desktop = make_desktop(
+        tmp_path / "theke.db",
+        api,
+        MemoryKeyring(),
+        email=org["email"],
+        location_id=org["location_ids"][1],
+        transport=offline,
+    )
     try:
         customers = CustomerService(desktop.db)
         for i in range(3):

@@ -17,6 +17,7 @@ from httpx import Response
 
 from tests.server.fixtures import *  # noqa: F403  (the pytest fixtures: api, clock, server_settings, ...)
 from tests.server.fixtures import PASSWORD, Tenant, bearer, login, register_tenant
+from tests.server.plan_support import Device, appointment, grant_plan, invoice, op, push
 
 PUBLIC = {
     ("GET", "/healthz"),
@@ -43,6 +44,20 @@ MATRIX = {
     ("GET", "/v1/sync/pull"): "test_sync_routes_stay_inside_the_organisation",
     ("GET", "/v1/sync/snapshot"): "test_sync_routes_stay_inside_the_organisation",
     ("GET", "/v1/sync/events"): "test_sync_routes_stay_inside_the_organisation",
+    ("GET", "/v1/rollups"): "test_integration_routes_stay_inside_the_organisation",
+    ("POST", "/v1/api-keys"): "test_integration_routes_stay_inside_the_organisation",
+    ("GET", "/v1/api-keys"): "test_integration_routes_stay_inside_the_organisation",
+    ("DELETE", "/v1/api-keys/{key_id}"): "test_integration_routes_stay_inside_the_organisation",
+    ("POST", "/v1/api-keys/{key_id}/rotate"): "test_integration_routes_stay_inside_the_organisation",
+    ("POST", "/v1/webhooks"): "test_integration_routes_stay_inside_the_organisation",
+    ("GET", "/v1/webhooks"): "test_integration_routes_stay_inside_the_organisation",
+    ("DELETE", "/v1/webhooks/{endpoint_id}"): "test_integration_routes_stay_inside_the_organisation",
+    ("GET", "/v1/webhooks/deliveries"): "test_integration_routes_stay_inside_the_organisation",
+    ("GET", "/v1/public/appointments"): "test_integration_routes_stay_inside_the_organisation",
+    ("GET", "/v1/public/invoices"): "test_integration_routes_stay_inside_the_organisation",
+    ("GET", "/v1/public/webhooks"): "test_integration_routes_stay_inside_the_organisation",
+    ("POST", "/v1/public/webhooks"): "test_integration_routes_stay_inside_the_organisation",
+    ("DELETE", "/v1/public/webhooks/{endpoint_id}"): "test_integration_routes_stay_inside_the_organisation",
 }
 
 
@@ -81,6 +96,7 @@ def _build(api: TestClient, name: str) -> Org:
     org.tokens["owner"] = org.tenant.access_token
     org.user_ids["owner"] = org.tenant.user_id
     owner = org.tenant.headers
+    grant_plan(api.app, org.tenant.organization_id, "enterprise")  # type: ignore[arg-type]  (two locations)
     org.second_location_id = _ok(api.post("/v1/locations", json={"name": "Filiale"}, headers=owner), 201)["id"]
     for role in ("counter", "mechanic", "auditor"):
         email = f"{role}-{uuid.uuid4().hex[:6]}@werkstatt.example"
@@ -285,3 +301,50 @@ def test_sync_routes_stay_inside_the_organisation(api: TestClient, orgs: tuple[O
             headers=a.headers(role),
         )
         assert pushed_by_user.status_code == 403
+
+
+def test_integration_routes_stay_inside_the_organisation(api: TestClient, orgs: tuple[Org, Org]):
+    a, b = orgs
+    b_owner, b_desk = b.headers("owner"), Device(b.device_id, b.tenant.location_id, b.tokens["device"])
+    facts = {"date": "2026-11-02", "net_total": "987654.32", "invoice_count": 9}
+    push(api, b_desk, [op("daily_fact", "2026-11-02", facts), op("appointment", "geheim-t", appointment()),
+                       op("invoice", "geheim-r", invoice("B1-2026-000001"))])  # fmt: skip
+    b_key = _ok(api.post("/v1/api-keys", json={"name": "B", "scopes": ["invoices:read"]}, headers=b_owner), 201)
+    b_hook = _ok(api.post("/v1/webhooks", json={"url": "https://b.example/hook", "events": ["lead.created"]},
+                          headers=b_owner), 201)  # fmt: skip
+    scopes = ["appointments:read", "invoices:read", "webhooks:manage"]
+    a_key = bearer(_ok(api.post("/v1/api-keys", json={"name": "A", "scopes": scopes}, headers=a.headers("owner")),
+                       201)["key"])  # fmt: skip
+    for role in ROLES:
+        headers = a.headers(role)
+        for method, path, body in (
+            ("GET", "/v1/rollups?from=2026-11-01&to=2026-11-30", None),
+            ("GET", f"/v1/rollups?from=2026-11-01&to=2026-11-30&location_id={b.tenant.location_id}", None),
+            ("GET", "/v1/api-keys", None),
+            ("DELETE", f"/v1/api-keys/{b_key['id']}", None),
+            ("POST", f"/v1/api-keys/{b_key['id']}/rotate", None),
+            ("GET", "/v1/webhooks", None),
+            ("GET", f"/v1/webhooks/deliveries?endpoint_id={b_hook['id']}", None),
+            ("DELETE", f"/v1/webhooks/{b_hook['id']}", None),
+            ("POST", "/v1/api-keys", {"name": "X", "scopes": ["invoices:read"]}),
+            ("POST", "/v1/webhooks", {"url": "https://a.example/hook", "events": ["lead.created"]}),
+        ):
+            response = api.request(method, path, json=body, headers=headers)
+            _assert_nothing_of(response, b)
+            assert b_key["id"] not in response.text and b_hook["id"] not in response.text
+            assert "987654" not in response.text and "Geheim" not in response.text
+    for method, path in (("GET", "/v1/public/appointments"), ("GET", "/v1/public/invoices"),
+                         ("GET", "/v1/public/webhooks"), ("DELETE", f"/v1/public/webhooks/{b_hook['id']}")):  # fmt: skip
+        response = api.request(method, path, headers=a_key)
+        assert response.status_code in (200, 404), response.text
+        _assert_nothing_of(response, b)
+        assert "geheim" not in response.text and b_hook["id"] not in response.text
+    created = api.post("/v1/public/webhooks", json={"url": "https://a.example/2", "events": ["lead.created"]},
+                       headers=a_key)  # fmt: skip
+    assert created.status_code == 201 and created.json()["url"] == "https://a.example/2"
+    # B's key, endpoint and figures are untouched; B's key still works.
+    assert [k["revoked_at"] for k in _ok(api.get("/v1/api-keys", headers=b_owner))] == [None]
+    assert [h["id"] for h in _ok(api.get("/v1/webhooks", headers=b_owner))] == [b_hook["id"]]
+    assert _ok(api.get("/v1/public/invoices", headers=bearer(b_key["key"])))["items"][0]["id"] == "geheim-r"
+    rollup = _ok(api.get("/v1/rollups", params={"from": "2026-11-01", "to": "2026-11-30"}, headers=b_owner))
+    assert rollup["total"]["net_total"] == "987654.32"

@@ -30,6 +30,7 @@ from sync import local
 from sync.client import SyncClient
 from sync.credentials import CredentialStore, DeviceSession, register_device
 from tests.server.fixtures import PASSWORD
+from tests.server.plan_support import grant_plan
 
 
 class MemoryKeyring(KeyringBackend):
@@ -88,8 +89,16 @@ FAULTS = ("drop_before", "drop_after", "truncate", "duplicate", "replay")
 class FaultProxy:
     """Loopback proxy with HTTP-aware faults on requests whose path starts with one of ``paths``."""
 
-    def __init__(self, upstream_port: int, *, seed: int = 7, fault_rate: float = 0.4, delay_rate: float = 0.3,
-                 max_delay: float = 0.12, paths: tuple[str, ...] = ("/v1/sync/",)) -> None:  # fmt: skip
+    def __init__(
+        self,
+        upstream_port: int,
+        *,
+        seed: int = 7,
+        fault_rate: float = 0.4,
+        delay_rate: float = 0.3,
+        max_delay: float = 0.12,
+        paths: tuple[str, ...] = ("/v1/sync/",),
+    ) -> None:
         self.upstream_port = upstream_port
         self.rng = random.Random(seed)
         self.fault_rate = fault_rate
@@ -229,15 +238,25 @@ class Desktop:
         self.db.close()
 
 
-def register_org(http: httpx.Client, *, locations: int = 2) -> dict[str, Any]:
-    """An organisation with ``locations`` locations through the API: owner e-mail and location ids."""
+def register_org(http: httpx.Client, app: Any, *, locations: int = 2) -> dict[str, Any]:
+    """An organisation with ``locations`` locations through the API: owner e-mail and location ids.
+
+    More than one location needs the Enterprise plan; it is granted directly (there is no billing yet).
+    """
     email = f"inhaber-{uuid.uuid4().hex[:8]}@werkstatt.example"
-    body = {"organization_name": "Autohaus Sonne", "location_name": "Hauptbetrieb", "email": email,
-            "password": PASSWORD, "name": "Inhaber"}  # fmt: skip
+    body = {
+        "organization_name": "Autohaus Sonne",
+        "location_name": "Hauptbetrieb",
+        "email": email,
+        "password": PASSWORD,
+        "name": "Inhaber",
+    }
     reg = http.post("/v1/auth/register", json=body)
     assert reg.status_code == 201, reg.text
     owner = {"Authorization": f"Bearer {reg.json()['access_token']}"}
     ids = [reg.json()["location_id"]]
+    if locations > 1:
+        grant_plan(app, reg.json()["organization_id"], "enterprise")
     for number in range(2, locations + 1):
         created = http.post("/v1/locations", json={"name": f"Filiale {number}"}, headers=owner)
         assert created.status_code == 201, created.text
@@ -264,6 +283,7 @@ def make_desktop(
     local.register(db, server_url=reg.server_url, device_id=reg.device_id, location_id=reg.location_id)
     session = DeviceSession(store)
     session.accept(reg.access_token, reg.expires_in, store.load().refresh_token)  # type: ignore[union-attr]
-    client = SyncClient(sync_url or reg.server_url, session, transport=transport, entitlement_issuer=issuer,
-                        timeout=timeout)  # fmt: skip
+    client = SyncClient(
+        sync_url or reg.server_url, session, transport=transport, entitlement_issuer=issuer, timeout=timeout
+    )
     return Desktop(db, client, reg.device_id, reg.location_id)

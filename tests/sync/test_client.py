@@ -43,8 +43,9 @@ class FakeServer:
             self.refresh_counter += 1
             token = f"access-{self.refresh_counter}"
             self.valid_tokens = {token}
-            return httpx.Response(200, json={"access_token": token, "expires_in": 600,
-                                             "refresh_token": f"refresh-{self.refresh_counter}"})  # fmt: skip
+            return httpx.Response(
+                200, json={"access_token": token, "expires_in": 600, "refresh_token": f"refresh-{self.refresh_counter}"}
+            )
         if request.headers.get("Authorization", "").removeprefix("Bearer ") not in self.valid_tokens:
             return httpx.Response(401, json={"detail": "Die Anmeldung ist abgelaufen.", "code": "token_expired"})
         if request.url.path == "/v1/sync/push":
@@ -103,8 +104,10 @@ def test_a_round_pushes_in_batches_and_stores_the_cursor(desktop: Database, stor
     assert (report.pushed, report.acked, report.cursor) == (6, 6, 6)  # 5 customers + today's daily facts
     assert server.paths().count("/v1/sync/push") == 3
     pushes = [json.loads(r.content) for r in server.requests if r.url.path == "/v1/sync/push"]
-    assert all(r.headers["Idempotency-Key"] == body["batch_id"] for r, body in
-               zip([r for r in server.requests if r.url.path == "/v1/sync/push"], pushes, strict=True))  # fmt: skip
+    assert all(
+        r.headers["Idempotency-Key"] == body["batch_id"]
+        for r, body in zip([r for r in server.requests if r.url.path == "/v1/sync/push"], pushes, strict=True)
+    )
     assert {body["location_id"] for body in pushes} == {LOCATION}
     assert set(outbox_states(desktop)) == {"acked"}
     state = local.state(desktop)
@@ -180,8 +183,9 @@ def test_rejected_and_conflicting_ops_are_marked_with_the_reason(desktop: Databa
             {"op_id": ops[0]["op_id"], "status": "rejected", "reason": "Eine festgeschriebene Rechnung …"},
             {"op_id": ops[1]["op_id"], "status": "conflict", "version": 4, "reason": "neuer"},
         ] + [{"op_id": op["op_id"], "status": "duplicate", "version": 1} for op in ops[2:]]
-        return httpx.Response(200, json={"batch_id": json.loads(request.content)["batch_id"], "results": results,
-                                         "last_seq": 0})  # fmt: skip
+        return httpx.Response(
+            200, json={"batch_id": json.loads(request.content)["batch_id"], "results": results, "last_seq": 0}
+        )
 
     server.script["/v1/sync/push"] = [judge]
     with make_client(server, store) as client:
@@ -189,16 +193,19 @@ def test_rejected_and_conflicting_ops_are_marked_with_the_reason(desktop: Databa
     assert (report.rejected, report.conflicts, report.acked) == (1, 1, 1)
     with desktop.unit() as s:
         rows = s.scalars(select(OutboxEntry).order_by(OutboxEntry.id)).all()
-        assert [(r.state, r.last_error) for r in rows][:2] == [("rejected", "Eine festgeschriebene Rechnung …"),
-                                                               ("conflict", "neuer")]  # fmt: skip
+        assert [(r.state, r.last_error) for r in rows][:2] == [
+            ("rejected", "Eine festgeschriebene Rechnung …"),
+            ("conflict", "neuer"),
+        ]
 
 
 def test_an_answer_for_other_ops_is_an_error(desktop: Database, store: CredentialStore) -> None:
     add_customers(desktop, 1)
     server = FakeServer()
     server.script["/v1/sync/push"] = [
-        lambda r: httpx.Response(200, json={"batch_id": json.loads(r.content)["batch_id"], "results": [],
-                                            "last_seq": 0})  # fmt: skip
+        lambda r: httpx.Response(
+            200, json={"batch_id": json.loads(r.content)["batch_id"], "results": [], "last_seq": 0}
+        )
     ]
     with make_client(server, store) as client, pytest.raises(SyncError):
         client.run_once(desktop)
@@ -208,8 +215,9 @@ def test_an_answer_for_other_ops_is_an_error(desktop: Database, store: Credentia
 @pytest.mark.parametrize(
     ("status", "error"), [(409, SyncConflict), (503, SyncUnavailable), (429, SyncUnavailable), (400, SyncError)]
 )
-def test_error_answers_become_sync_errors(desktop: Database, store: CredentialStore, status: int,
-                                          error: type[SyncError]) -> None:  # fmt: skip
+def test_error_answers_become_sync_errors(
+    desktop: Database, store: CredentialStore, status: int, error: type[SyncError]
+) -> None:
     server = FakeServer()
     server.script["/v1/sync/pull"] = [lambda r: httpx.Response(status, json={"detail": "Nein.", "code": "x"})]
     with make_client(server, store) as client, pytest.raises(error) as caught:
@@ -231,11 +239,35 @@ def test_410_gone_triggers_the_full_resync_and_keeps_the_outbox(desktop: Databas
     server.script["/v1/sync/push"] = [lambda r: httpx.Response(503, json={"detail": "Wartung", "code": "x"})]
     server.script["/v1/sync/pull"] = [lambda r: httpx.Response(410, json={"detail": "alt", "code": "cursor_gone"})]
     pages = [
-        {"records": [{"seq": 0, "stream": "settings", "entity": "number_prefix", "entity_id": "W1", "op": "upsert",
-                      "data": {"prefix": "W1"}}], "as_of_seq": 40, "after": 7},
-        {"records": [{"seq": 0, "stream": "settings", "entity": "number_prefix", "entity_id": "W2", "op": "upsert",
-                      "data": {"prefix": "W2"}}], "as_of_seq": 41, "after": None},
-    ]  # fmt: skip
+        {
+            "records": [
+                {
+                    "seq": 0,
+                    "stream": "settings",
+                    "entity": "number_prefix",
+                    "entity_id": "W1",
+                    "op": "upsert",
+                    "data": {"prefix": "W1"},
+                }
+            ],
+            "as_of_seq": 40,
+            "after": 7,
+        },
+        {
+            "records": [
+                {
+                    "seq": 0,
+                    "stream": "settings",
+                    "entity": "number_prefix",
+                    "entity_id": "W2",
+                    "op": "upsert",
+                    "data": {"prefix": "W2"},
+                }
+            ],
+            "as_of_seq": 41,
+            "after": None,
+        },
+    ]
     server.script["/v1/sync/snapshot"] = [lambda r, p=page: httpx.Response(200, json=p) for page in pages]
     with make_client(server, store) as client:
         with pytest.raises(SyncUnavailable):

@@ -11,9 +11,8 @@ from sqlalchemy import select
 
 from app.db import Database, open_database
 from app.errors import ValidationError
-from app.models import Customer, Invoice, OutboxEntry, SyncDirtyDay, Vehicle, WorkOrder
+from app.models import Customer, OutboxEntry, SyncDirtyDay, Vehicle, WorkOrder
 from app.services.customers import CustomerInput, CustomerService
-from app.services.invoicing import InvoiceService
 from app.services.payments import PaymentService
 from app.sync_outbox import backfill, new_op_id
 from sync import local

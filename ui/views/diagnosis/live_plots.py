@@ -66,11 +66,13 @@ def value_range(low: float | None, high: float | None) -> tuple[float, float] | 
     if low is None or high is None:
         return None
     span = high - low
-    step = 10 ** math.floor(math.log10(span)) if span > 0 else max(1.0, abs(high) * 0.1) or 1.0
-    bottom = math.floor((low - span * 0.1) / step) * step
-    top = math.ceil((high + span * 0.1) / step) * step
-    if top <= bottom:
-        top = bottom + step
+    if span <= 0:  # a constant value: keep it in the middle
+        pad = max(1.0, abs(high) * 0.1)
+        bottom, top = low - pad, high + pad
+    else:
+        step = 10 ** math.floor(math.log10(span))
+        bottom = math.floor((low - span * 0.1) / step) * step
+        top = math.ceil((high + span * 0.1) / step) * step
     return (0.0 if low >= 0 > bottom else bottom, top)
 
 
