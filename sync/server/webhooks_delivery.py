@@ -130,8 +130,11 @@ class WebhookWorker:
         self.settings = settings or WebhookSettings()
         self.resolver = resolver
         self.rng = rng or random.Random()
+        # No keep-alive: connections go to vetted IP addresses, and a pooled TLS connection opened for one
+        # host name must never carry a request for another name that resolves to the same address.
         self.http = httpx.Client(transport=transport, timeout=self.settings.timeout_seconds, follow_redirects=False,
-                                 headers={"User-Agent": USER_AGENT})  # fmt: skip
+                                 headers={"User-Agent": USER_AGENT},
+                                 limits=httpx.Limits(max_keepalive_connections=0))  # fmt: skip
 
     def close(self) -> None:
         """Close the HTTP connection pool."""

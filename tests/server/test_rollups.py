@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from app.cli import main as cli_main
 from app.plans import SubscriptionStatus
+from sync.client import SyncClient
+from sync.credentials import StaticCredentials
+from sync.errors import SyncAuthError, SyncError
+from sync.rollups_client import OwnerLogin, RateFigures, RollupsClient, fetch_rollups
+from sync.server.main import create_app
 from tests.server.fixtures import *  # noqa: F403  (the pytest fixtures: api, clock, server_settings, ...)
 from tests.server.fixtures import PASSWORD, FakeClock, Tenant, bearer, login, register_tenant
 from tests.server.plan_support import Device, add_location, grant_plan, op, push, register_device
+from tests.sync.sync_support import LiveServer
 
 D1, D2, D3 = dt.date(2026, 11, 2), dt.date(2026, 11, 3), dt.date(2026, 11, 4)
 
@@ -29,7 +37,8 @@ def facts(day: dt.date, *, net19: str, net7: str = "0.00", aw: str = "0.00", lab
         revenue.append({"vat_rate": "7", "net": net7, "tax": str(tax7), "gross": str(Decimal(net7) + tax7)})
     return {"date": day.isoformat(), "revenue": revenue, "net_total": str(net), "tax_total": str(tax),
             "gross_total": str(net + tax), "invoice_count": invoices, "aw_sold": aw, "labour_net": labour,
-            "parts_net": parts, "new_customers": customers, "appointments": appointments, "chats": 1, "leads": 1}  # fmt: skip
+            "parts_net": parts, "new_customers": customers, "appointments": appointments, "chats": 1,
+            "leads": 1}  # fmt: skip
 
 
 def push_facts(api: TestClient, device: Device, *days: dict[str, Any]) -> None:
@@ -56,7 +65,8 @@ def enterprise(api: TestClient) -> tuple[Tenant, str, str]:
                facts(D2, net19="0.10", aw="0.10", labour="0.10", invoices=1, appointments=1))  # fmt: skip
     push_facts(api, north_desk,
                facts(D1, net19="0.20", aw="0.20", parts="0.20", invoices=1, customers=1, rate19="19.00"),
-               facts(D2, net19="999.99", net7="0.30", aw="7.30", labour="500.00", parts="500.29", invoices=2))  # fmt: skip
+               facts(D2, net19="999.99", net7="0.30", aw="7.30", labour="500.00", parts="500.29",
+                     invoices=2))  # fmt: skip
     return tenant, tenant.location_id, second
 
 
@@ -161,3 +171,42 @@ def test_period_is_checked(api: TestClient):
     assert too_long.status_code == 422
     assert rollup(api, tenant.headers, group="woche").status_code == 422
     assert api.get("/v1/rollups", params={"from": "2026-01-01"}, headers=tenant.headers).status_code == 422
+
+
+def test_desktop_client_reads_the_rollups_with_the_owners_login(api: TestClient, enterprise: tuple[Tenant, str, str]):
+    tenant, main, north = enterprise
+    client = SyncClient("http://testserver", StaticCredentials("", "", ""), transport=api._transport)
+    owner = OwnerLogin(tenant.email, PASSWORD)
+    rollups = RollupsClient(client, owner)
+    result = rollups.rollups(D1, D3, group="location")
+    assert result.location_ids == (north, main) and result.total.net_total == Decimal("2020.69")
+    assert result.total.revenue[0] == RateFigures(Decimal("19.00"), Decimal("2000.39"), Decimal("380.08"),
+                                                  Decimal("2380.47"))  # fmt: skip
+    assert [g.location_name for g in result.groups] == ["Filiale Nord", "Hauptbetrieb"]
+    by_day = rollups.rollups(D1, D3, group="day")
+    assert [g.date for g in by_day.groups] == [D1, D2] and by_day.groups[1].figures.aw_sold == Decimal("7.40")
+    rollups.close()
+    # A desktop's own device token is not enough: the figures of every location are the owner's business.
+    desk = register_device(api, tenant, main, "Theke 3")
+    with pytest.raises(SyncError) as refused:
+        fetch_rollups(client, StaticCredentials(desk.id, main, desk.token), D1, D3)
+    assert refused.value.status == 403
+    with pytest.raises(SyncAuthError):
+        RollupsClient(client, OwnerLogin(tenant.email, "falsches-Passwort-123")).rollups(D1, D3)
+    client.close()
+
+
+def test_cli_prints_the_rollups_as_json(
+    enterprise: tuple[Tenant, str, str], server_settings: Any, clock: FakeClock, capsys: pytest.CaptureFixture[str]
+):
+    tenant, main, north = enterprise
+    with LiveServer(create_app(server_settings, clock=clock)) as live:
+        args = ["sync", "rollups", "--server", live.url, "--email", tenant.email, "--password", PASSWORD,
+                "--from", D1.isoformat(), "--to", D3.isoformat(), "--json"]  # fmt: skip
+        assert cli_main(args) == 0
+        printed = json.loads(capsys.readouterr().out)
+        assert printed["total"]["net_total"] == "2020.69" and printed["location_ids"] == [north, main]
+        assert cli_main([*args[:-1], "--group", "day"]) == 0
+        text = capsys.readouterr().out
+        assert "Gesamt: netto 2.020,69\xa0€" in text and "USt. 19 %: netto 2.000,39\xa0€" in text
+        assert text.count("02.11.2026: netto 1.020,30") == 1  # one line per day

@@ -333,8 +333,9 @@ def test_integration_routes_stay_inside_the_organisation(api: TestClient, orgs: 
             _assert_nothing_of(response, b)
             assert b_key["id"] not in response.text and b_hook["id"] not in response.text
             assert "987654" not in response.text and "Geheim" not in response.text
-    for method, path in (("GET", "/v1/public/appointments"), ("GET", "/v1/public/invoices"),
-                         ("GET", "/v1/public/webhooks"), ("DELETE", f"/v1/public/webhooks/{b_hook['id']}")):  # fmt: skip
+    public = (("GET", "/v1/public/appointments"), ("GET", "/v1/public/invoices"), ("GET", "/v1/public/webhooks"),
+              ("DELETE", f"/v1/public/webhooks/{b_hook['id']}"))  # fmt: skip
+    for method, path in public:
         response = api.request(method, path, headers=a_key)
         assert response.status_code in (200, 404), response.text
         _assert_nothing_of(response, b)

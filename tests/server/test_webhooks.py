@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
@@ -264,3 +265,26 @@ def test_the_background_worker_of_the_app_delivers(
             time.sleep(0.05)
         assert len(receiver.requests) == 1
     assert sign("s", b"{}", 1) == "t=1,v1=" + hmac.new(b"s", b"1.{}", hashlib.sha256).hexdigest()
+
+
+def test_https_delivery_goes_to_the_vetted_address_under_the_hosts_name(hooks: TestClient, clock: FakeClock):
+    tenant, desk = professional_with_desk(hooks)
+    register_endpoint(hooks, tenant, "https://crm.example.de:8443/carbot?kanal=werkstatt", ["appointment.created"])
+    push(hooks, desk, [op("appointment", "t-1", appointment())])
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204)
+
+    public = WebhookWorker(hooks.app.state.ctx.db, WebhookSettings(), transport=httpx.MockTransport(answer),  # type: ignore[attr-defined]
+                           resolver=lambda host, port: ["93.184.216.34"])  # fmt: skip
+    try:
+        assert public.run_pending(clock.now).delivered == 1
+    finally:
+        public.close()
+    [request] = seen
+    assert str(request.url) == "https://93.184.216.34:8443/carbot?kanal=werkstatt"
+    assert request.headers["host"] == "crm.example.de:8443"
+    assert request.extensions["sni_hostname"] == "crm.example.de"  # TLS checks the certificate of the name
+    assert deliveries(hooks, tenant)[0]["last_status_code"] == 204

@@ -1,0 +1,54 @@
+"""Small SQL helpers shared by the report modules.
+
+Reports aggregate in SQL (GROUP BY), never by loading invoice rows into Python. Amounts are summed as
+integer cents: SQLite keeps NUMERIC values with decimals as floats and would add them as floats. Dates
+are bound and compared as ISO text, the way SQLAlchemy stores ``Date`` columns in SQLite.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any, Final
+
+from sqlalchemy import Row, text
+from sqlalchemy.orm import Session
+
+# Final invoices and Stornorechnungen count; drafts never do.
+FINAL: Final = "i.status = 'final'"
+# +1 for an invoice, -1 for a Stornorechnung: counts net the way amounts do.
+SIGN: Final = "CASE WHEN i.kind = 'storno' THEN -1 ELSE 1 END"
+
+
+def cents(column: str) -> str:
+    """SQL for ``column`` (euros, NUMERIC) as exact integer cents."""
+    return f"CAST(round({column} * 100) AS INTEGER)"
+
+
+def hundredths(column: str) -> str:
+    """SQL for an AW column as integer hundredths of an AW (AW have two decimals)."""
+    return f"CAST(round(coalesce({column}, 0) * 100) AS INTEGER)"
+
+
+def iso(day: dt.date) -> str:
+    """A date bound as SQLite stores it."""
+    return day.isoformat()
+
+
+def day_of(value: Any) -> dt.date:
+    """A date read back from a raw SQL result (ISO text, or already a date)."""
+    if isinstance(value, dt.date):
+        return value
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def fetch(session: Session, sql: str, **params: Any) -> Sequence[Row[Any]]:
+    """Run one read-only statement with named parameters (dates as ISO text)."""
+    bound = {key: iso(value) if isinstance(value, dt.date) else value for key, value in params.items()}
+    return session.execute(text(sql), bound).all()
+
+
+def fetch_one(session: Session, sql: str, **params: Any) -> Row[Any]:
+    """The single row of an aggregate statement."""
+    rows = fetch(session, sql, **params)
+    return rows[0]
