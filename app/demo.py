@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from app import demo_names as names
 from app.calendar_rules import DEFAULT_OPENING_HOURS
+from app.demo_history import create_history
 from app.errors import ConflictError, ValidationError
 from app.models import Service
 from app.services.appointments import AppointmentInput
@@ -34,6 +35,7 @@ class DemoSummary:
     vehicles: int
     appointments: int
     services: int
+    invoices: int = 0
 
 
 def _year_code(year: int) -> str:
@@ -152,7 +154,13 @@ def _vehicle(rng: random.Random, customer_id: int, district: str, used: set[str]
 
 
 def create_demo(
-    services: Services, *, today: dt.date | None = None, customers: int = 200, vehicles: int = 260, seed: int = 2026
+    services: Services,
+    *,
+    today: dt.date | None = None,
+    customers: int = 200,
+    vehicles: int = 260,
+    seed: int = 2026,
+    history_weeks: int = 10,
 ) -> DemoSummary:
     """Fill an empty database with the demo workshop."""
     today = today or dt.date.today()
@@ -174,7 +182,8 @@ def create_demo(
         vdto, _ = services.vehicles.create(vehicle, mileage=km, user="Demo")
         vehicle_ids.append((vdto.id, customer_id))
     booked = _book_week(services, rng, today, vehicle_ids)
-    return DemoSummary(len(owners), len(vehicle_ids), booked, service_count)
+    invoices = create_history(services, today=today, weeks=history_weeks) if history_weeks else 0
+    return DemoSummary(len(owners), len(vehicle_ids), booked, service_count, invoices)
 
 
 def _book_week(services: Services, rng: random.Random, today: dt.date, vehicles: list[tuple[int, int]]) -> int:

@@ -206,3 +206,34 @@ def parse_day(text: str, *, field: str = "date") -> dt.date:
     raise ValidationError(
         "„{value}“ ist kein Datum – bitte als 30.11.2026 oder 2026-11-30 angeben.", field=field, value=text
     )
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What one report covers: the period, the period it is compared with, the sparkline buckets and the
+    day stock figures refer to (``as_of``: the period's end, or ``today`` while the period is running)."""
+
+    period: Period
+    previous: Period | None
+    buckets: tuple[Bucket, ...]
+    today: dt.date
+
+    @classmethod
+    def of(cls, period: Period, *, today: dt.date, compare: bool = True) -> Scope:
+        """The scope of ``period`` with automatic granularity."""
+        return cls(period, period.previous() if compare else None, buckets(period), today)
+
+    @property
+    def as_of(self) -> dt.date:
+        """Stock figures (open receivables, capacity) are taken on this day."""
+        return min(self.period.end, self.today)
+
+    @property
+    def previous_as_of(self) -> dt.date | None:
+        """The as-of day of the previous period."""
+        return min(self.previous.end, self.today) if self.previous is not None else None
+
+    @property
+    def first_day(self) -> dt.date:
+        """The first day any figure of the report needs (start of the previous period)."""
+        return self.previous.start if self.previous is not None else self.period.start

@@ -1,4 +1,4 @@
-"""``carbot server [--host --port --workers]`` and ``carbot server rotate-keys [--retire-now]``.
+"""``carbot server [--host --port --workers]``, ``carbot server rotate-keys [--retire-now]``, ``migrate``, ``prune``.
 
 Registered through the ``carbot.commands`` entry point (only installed with the ``server`` extra).
 Configuration comes from the ``CARBOT_*`` environment (``sync/server/config.py``). The server
@@ -74,6 +74,27 @@ def cmd_migrate(_args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_prune(_args: argparse.Namespace) -> int:
+    """Drop change-log entries and tombstones past the retention, and old applied op ids (run daily)."""
+    from sync.server.config import Settings
+    from sync.server.context import ServerContext
+    from sync.server.sync_service_pull import prune
+
+    ctx = ServerContext.build(Settings())
+    try:
+        with ctx.db.unit() as session:
+            report = prune(session, now=ctx.clock())
+    finally:
+        ctx.close()
+    emit(
+        _(
+            "Aufgeräumt: {changes} Einträge im Änderungsprotokoll, {tombstones} Löschmarken, "
+            "{applied} erledigte Änderungskennungen."
+        ).format(changes=report.changes, tombstones=report.tombstones, applied=report.applied_ops)
+    )
+    return 0
+
+
 def register(sub: Any) -> None:
     """Add ``carbot server`` and its subcommands to the root parser."""
     server = sub.add_parser(
@@ -95,3 +116,5 @@ def register(sub: Any) -> None:
     rotate.set_defaults(handler=cmd_rotate_keys)
     migrate = actions.add_parser("migrate", help=_("Nur die Server-Datenbank migrieren"))
     migrate.set_defaults(handler=cmd_migrate)
+    prune_cmd = actions.add_parser("prune", help=_("Alte Synchronisationsdaten aufräumen (täglich ausführen)"))
+    prune_cmd.set_defaults(handler=cmd_prune)
