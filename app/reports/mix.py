@@ -22,12 +22,11 @@ from sqlalchemy.orm import Session
 
 from app.i18n import N_, _
 from app.reports.period import Scope
-from app.reports.revenue import Figures
+from app.reports.revenue import SERVICE_KINDS, Figures, RevenueData
 from app.reports.sql import FINAL, SIGN, cents, fetch
 from app.reports.types import CategoryRevenue, Kpi, kpi, percent
 from app.reports.types import cents as euros
 
-SERVICE_KINDS: Final = ("labour", "fee")
 TITLE: Final = N_("Top-Leistungen")
 NO_CATALOGUE_LABOUR: Final = N_("Arbeit ohne Katalogbezug")
 NO_CATALOGUE_FEE: Final = N_("Gebühren ohne Katalogbezug")
@@ -38,7 +37,7 @@ DETAIL_LIMIT: Final = 25
 _LINES: Final = f"""
 SELECT l.kind, l.part_no, l.text, sum({SIGN}), sum({cents("l.net")})
 FROM invoice i JOIN invoice_line l ON l.invoice_id = i.id
-WHERE {FINAL} AND i.issue_date BETWEEN :lo AND :hi AND l.kind IN ('labour', 'fee')
+WHERE {FINAL} AND i.issue_date BETWEEN :lo AND :hi AND l.kind IN ({", ".join(f"'{k}'" for k in SERVICE_KINDS)})
 GROUP BY l.kind, l.part_no, l.text
 """
 _CATALOGUE: Final = "SELECT code, name, category FROM service"
@@ -104,9 +103,9 @@ def categories(sales: list[ServiceSales], revenue: Figures) -> list[CategoryReve
     return rows
 
 
-def top_services_kpi(session: Session, scope: Scope, now: Figures, before: Figures | None,
-                     spark: list[Figures]) -> Kpi:  # fmt: skip
+def top_services_kpi(session: Session, scope: Scope, data: RevenueData) -> Kpi:
     """The widget "Top-Leistungen": services sold (count) with the ranking by revenue as detail."""
+    now, before, spark = data.now, data.before, data.spark
     sales = service_sales(session, scope.period.start, scope.period.end)
     rows = tuple(
         (rank, item.name, item.category, item.count, item.net, percent(int(item.net * 100), now.net))

@@ -32,12 +32,13 @@ from sqlalchemy.orm import Session
 from app import formatting
 from app.i18n import N_, _
 from app.reports.period import Bucket, Period, Scope
-from app.reports.sql import FINAL, cents, day_of, fetch, hundredths
+from app.reports.sql import FINAL, SIGN, cents, day_of, fetch, hundredths
 from app.reports.types import AW_PLACES, CENT, Kpi, Number, SeriesPoint, kpi, percent
 from app.reports.types import cents as euros
 from app.services.daily_facts import LABOUR_KINDS, PARTS_KINDS
 from app.tax_lines import ALLOWED_RATES
 
+SERVICE_KINDS: Final = ("labour", "fee")  # lines a catalogue service becomes (app.reports.mix)
 RATE_POINTS: Final = tuple(int(rate * 100) for rate in ALLOWED_RATES)  # 1900, 700, 0
 TITLES: Final = {
     "revenue_net": N_("Umsatz netto"),
@@ -68,13 +69,14 @@ _NET: Final = cents("l.net")
 # Inner: one row per invoice with its net per rate (for the per-invoice tax rounding), labour, parts, AW.
 # Outer: per day, taxing each invoice's rate net half-up in integer cents (sign() keeps Stornos symmetric).
 _LINE_DAYS: Final = (
-    "SELECT d, sum(n), sum(lab), sum(parts), sum(aw), "
+    "SELECT d, sum(n), sum(lab), sum(parts), sum(aw), sum(svc), "
     + ", ".join(f"sum(n{p}), sum((abs(n{p}) * {p} + 5000) / 10000 * sign(n{p}))" for p in RATE_POINTS)
     + " FROM (SELECT i.issue_date AS d, "
     + f"sum({_NET}) AS n, "
     + f"sum(CASE WHEN l.kind IN ({_kinds(LABOUR_KINDS)}) THEN {_NET} ELSE 0 END) AS lab, "
     + f"sum(CASE WHEN l.kind IN ({_kinds(PARTS_KINDS)}) THEN {_NET} ELSE 0 END) AS parts, "
     + f"sum(CASE WHEN l.kind IN ({_kinds(LABOUR_KINDS)}) THEN {hundredths('l.aw')} ELSE 0 END) AS aw, "
+    + f"sum(CASE WHEN l.kind IN ({_kinds(SERVICE_KINDS)}) THEN {SIGN} ELSE 0 END) AS svc, "
     + ", ".join(f"sum(CASE WHEN l.vat_rate = {p / 100} THEN {_NET} ELSE 0 END) AS n{p}" for p in RATE_POINTS)
     + f" FROM invoice i JOIN invoice_line l ON l.invoice_id = i.id WHERE {FINAL}"
     + " AND i.issue_date BETWEEN :lo AND :hi GROUP BY i.issue_date, i.id) GROUP BY d"
@@ -97,13 +99,14 @@ class Figures:
     labour: int = 0
     parts: int = 0
     aw: int = 0
+    services: int = 0
     rate_net: dict[int, int] = field(default_factory=dict)
     rate_tax: dict[int, int] = field(default_factory=dict)
 
     def add(self, other: Figures) -> None:
         """Add ``other`` into this one."""
         for name in ("invoices", "stornos", "net", "tax", "gross", "storno_net", "storno_gross", "customer_net",
-                     "line_net", "labour", "parts", "aw"):  # fmt: skip
+                     "line_net", "labour", "parts", "aw", "services"):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for point, value in other.rate_net.items():
             self.rate_net[point] = self.rate_net.get(point, 0) + value
@@ -131,8 +134,8 @@ def revenue_days(session: Session, start: dt.date, end: dt.date, *, lines: bool 
     if lines:
         for row in fetch(session, _LINE_DAYS, lo=start, hi=end):
             day = days.setdefault(day_of(row[0]), Figures())
-            day.line_net, day.labour, day.parts, day.aw = (int(value or 0) for value in row[1:5])
-            rest = [int(value or 0) for value in row[5:]]
+            day.line_net, day.labour, day.parts, day.aw, day.services = (int(value or 0) for value in row[1:6])
+            rest = [int(value or 0) for value in row[6:]]
             day.rate_net = dict(zip(RATE_POINTS, rest[0::2], strict=True))
             day.rate_tax = dict(zip(RATE_POINTS, rest[1::2], strict=True))
     return days
@@ -199,13 +202,26 @@ def vat_rows(figures: Figures) -> tuple[tuple[str, Decimal, Decimal, Decimal], .
     return tuple(rows)
 
 
-def revenue_kpis(session: Session, scope: Scope, *, aw_available: Decimal | None) -> list[Kpi]:
-    """The six revenue widgets of ``scope`` (rules: module docstring). ``aw_available`` is the workshop's
-    capacity in the period (shown next to the AW sold)."""
+@dataclass(frozen=True)
+class RevenueData:
+    """The revenue figures of a report: the period, the comparison period and each bucket."""
+
+    now: Figures
+    before: Figures | None
+    spark: list[Figures]
+
+
+def revenue_data(session: Session, scope: Scope) -> RevenueData:
+    """Query the figures of ``scope`` (both periods at once: they are adjacent)."""
     days = revenue_days(session, scope.first_day, scope.period.end)
-    now = total(days, scope.period.start, scope.period.end)
     before = total(days, scope.previous.start, scope.previous.end) if scope.previous is not None else None
-    spark = per_bucket(days, scope.buckets)
+    return RevenueData(total(days, scope.period.start, scope.period.end), before, per_bucket(days, scope.buckets))
+
+
+def revenue_kpis(data: RevenueData, *, aw_available: Decimal | None) -> list[Kpi]:
+    """The six revenue widgets (rules: module docstring); ``aw_available`` is the workshop's capacity in
+    the period, shown next to the AW sold."""
+    now, before, spark = data.now, data.before, data.spark
 
     def prev(measure: Callable[[Figures], Number | None]) -> Number | None:
         return measure(before) if before is not None else None
