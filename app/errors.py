@@ -9,6 +9,7 @@ the CLI and the hosted API can show it in the user's language::
      ├── NotFound               the requested record does not exist (or is restricted)
      ├── InvalidTransition      a state machine refused a transition
      ├── ConflictError          a booking overlaps another one, a unique value is taken
+     ├── PermissionDenied       the user's role may not see or do this (e.g. revenue figures)
      └── DatabaseError          the database file cannot be used
           ├── DatabaseCorrupt   not a database / integrity check failed
           └── DatabaseLocked    another CarBot instance is using the file
@@ -89,6 +90,10 @@ class InvalidTransition(WorkshopError):
 
 class ConflictError(WorkshopError):
     """A booking conflict or a duplicate unique value."""
+
+
+class PermissionDenied(WorkshopError):
+    """The user's role may not see or do this, e.g. the counter role asking for revenue figures."""
 
 
 class DatabaseError(WorkshopError):

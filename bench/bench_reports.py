@@ -48,7 +48,7 @@ from app.tax_lines import InputLine
 from bench.common import Result
 
 DATA = Path(__file__).resolve().parent / ".data"
-VERSION = 1  # bump when the generated history changes shape
+VERSION = 2  # bump when the generated history changes shape
 TODAY = dt.date(2026, 11, 30)
 FIRST_DAY = dt.date(2021, 12, 1)
 INVOICES = 60_000
@@ -88,6 +88,8 @@ def _bulk(db: Database, model: Any, rows: list[dict[str, Any]]) -> None:
 def _masters(db: Database, rng: random.Random) -> tuple[list[tuple[int, str, str]], list[int]]:
     services = Services.for_database(db, today=TODAY)
     setup_workshop(services)
+    for name in ("Lukas Maier", "Jana Schuster", "Ali Demir", "Stefan Gruber", "Mia Huber"):
+        services.settings.add_mechanic(name)  # a busy workshop: ten mechanics
     CatalogService(db).load_defaults()
     mechanics = [m.id for m in services.settings.mechanics()]
     with db.unit() as s:
@@ -177,6 +179,8 @@ def _invoices(db: Database, rng: random.Random, catalogue: list[Any], mechanics:
             continue
         draw, gross = rng.random(), result.gross_total
         pay_day = day + dt.timedelta(days=rng.choice((0, 0, 0, 2, 7, 13, 20, 35)))
+        if draw < 0.04 and day < TODAY - dt.timedelta(days=90):
+            pay_day = day + dt.timedelta(days=rng.randint(40, 80))  # paid after reminders
         if pay_day > TODAY or draw < 0.04:
             continue  # still open
         amount = (gross / 2).quantize(Decimal("0.01")) if draw < 0.09 else gross

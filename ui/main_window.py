@@ -46,6 +46,8 @@ class MainWindow(QMainWindow):
         self.calendar: Any = None
         self.settings: Any = None
         self.diagnosis: Any = None
+        self.reports: Any = None
+        self.sync: Any = None
         self.setWindowTitle(_("CarBot Werkstatt"))
         self.setStyleSheet(STYLE)
         self.resize(1366, 820)
@@ -74,13 +76,16 @@ class MainWindow(QMainWindow):
         from ui.views.calendar.view import CalendarView
         from ui.views.counter.view import CounterView
         from ui.views.diagnosis.page import DiagnosisPage
+        from ui.views.reports.view import ReportsView
         from ui.views.settings.view import SettingsView
+        from ui.workers.sync_runner import SyncController
 
         self.ctx = ctx
         self.counter = CounterView(ctx)
         self.calendar = CalendarView(ctx)
         self.settings = SettingsView(ctx)
         self.diagnosis = DiagnosisPage(ctx)  # builds the real view (pyqtgraph, OBD thread) on first use
+        self.reports = ReportsView(ctx)  # computes its figures in the background when first shown
         current = self.tabs.currentIndex()
         pages: dict[int, QWidget] = {
             self.TAB_COUNTER: self.counter,
@@ -93,13 +98,7 @@ class MainWindow(QMainWindow):
                     "Theke. Diese Funktion ist in dieser Version noch nicht enthalten."
                 ),
             ),
-            self.TAB_REPORTS: EmptyState(
-                _("Berichte"),
-                _(
-                    "Umsatz, Auslastung und offene Posten erscheinen hier, sobald Rechnungen geschrieben werden. "
-                    "Bis dahin gibt es keine Zahlen – und wir zeigen keine erfundenen."
-                ),
-            ),
+            self.TAB_REPORTS: self.reports,
             self.TAB_SETTINGS: self.settings,
         }
         for index, page in pages.items():
@@ -117,6 +116,16 @@ class MainWindow(QMainWindow):
             action.setEnabled(True)
         if current == self.TAB_COUNTER:
             self.counter.focus_search()
+        self.sync = SyncController(ctx, parent=self)  # background sync; drives sync_label
+        self.sync.install(self.statusBar(), self.sync_label, replaces=self.db_label)
+        self.sync.setup_requested.connect(self.open_sync_settings)
+        self.settings.sync_page.bind(self.sync)
+        self.sync.start()
+
+    def open_sync_settings(self) -> None:
+        """Einstellungen → Sync & Konto (a click on the sync label when the workplace needs registering)."""
+        self.tabs.setCurrentIndex(self.TAB_SETTINGS)
+        self.settings.show_page(self.settings.PAGE_SYNC)
 
     def open_diagnosis(self, vehicle_id: int) -> None:
         """The Diagnose tab for ``vehicle_id`` (the "Diagnose" button on the vehicle card)."""
@@ -230,6 +239,8 @@ class MainWindow(QMainWindow):
         self.prefs.set(prefs_mod.GEOMETRY, self.saveGeometry())
         if self.diagnosis is not None:
             self.diagnosis.shutdown()  # quits the OBD thread (waits up to 2 s) before the DB work is drained
+        if self.sync is not None:
+            self.sync.shutdown()  # no new rounds; a running one is awaited by the runner below
         if self.ctx is not None:
             self.ctx.runner.shutdown()
         super().closeEvent(event)

@@ -23,6 +23,8 @@ LANGUAGE = Pref("ui/language", "de")
 GEOMETRY = Pref("ui/geometry", QByteArray())
 LAST_TAB = Pref("ui/last_tab", 0)
 CALENDAR_MODE = Pref("calendar/mode", "day")
+ROLE = Pref("user/role", "owner")
+"""The role of the person at this PC: owner, auditor, counter or mechanic (what the Berichte tab shows)."""
 
 
 class Prefs:

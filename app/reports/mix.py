@@ -103,10 +103,10 @@ def categories(sales: list[ServiceSales], revenue: Figures) -> list[CategoryReve
     return rows
 
 
-def top_services_kpi(session: Session, scope: Scope, data: RevenueData) -> Kpi:
-    """The widget "Top-Leistungen": services sold (count) with the ranking by revenue as detail."""
+def top_services_kpi(data: RevenueData, sales: list[ServiceSales]) -> Kpi:
+    """The widget "Top-Leistungen": services sold (count) with the ranking by revenue (``sales`` of the
+    period, from :func:`service_sales`) as detail."""
     now, before, spark = data.now, data.before, data.spark
-    sales = service_sales(session, scope.period.start, scope.period.end)
     rows = tuple(
         (rank, item.name, item.category, item.count, item.net, percent(int(item.net * 100), now.net))
         for rank, item in enumerate(sales[:DETAIL_LIMIT], start=1)

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Final
 
-from sqlalchemy import Row, text
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 # Final invoices and Stornorechnungen count; drafts never do.
@@ -42,13 +42,12 @@ def day_of(value: Any) -> dt.date:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def fetch(session: Session, sql: str, **params: Any) -> Sequence[Row[Any]]:
-    """Run one read-only statement with named parameters (dates as ISO text)."""
+def fetch(session: Session, sql: str, **params: Any) -> Sequence[Any]:
+    """Run one read-only statement with named parameters (dates as ISO text); the rows unpack like tuples."""
     bound = {key: iso(value) if isinstance(value, dt.date) else value for key, value in params.items()}
     return session.execute(text(sql), bound).all()
 
 
-def fetch_one(session: Session, sql: str, **params: Any) -> Row[Any]:
+def fetch_one(session: Session, sql: str, **params: Any) -> Any:
     """The single row of an aggregate statement."""
-    rows = fetch(session, sql, **params)
-    return rows[0]
+    return fetch(session, sql, **params)[0]

@@ -76,8 +76,11 @@ def kpi(
     delta: Number | None = None
     delta_pct: Decimal | None = None
     if value is not None and previous is not None:
-        delta = value - previous
-        delta_pct = percent(delta, abs(previous)) if previous else None
+        if isinstance(value, int) and isinstance(previous, int):
+            delta = value - previous
+        else:
+            delta = Decimal(value) - Decimal(previous)
+        delta_pct = percent(delta, abs(Decimal(previous))) if previous else None
     return Kpi(
         id=kpi_id,
         title=title,
@@ -97,33 +100,6 @@ def kpi(
 def unavailable(kpi_id: str, title: str, unit: Unit, note: str, *, columns: tuple[str, ...] = ()) -> Kpi:
     """A widget without a data source: no value, no sparkline, only the note."""
     return Kpi(id=kpi_id, title=title, value=None, unit=unit, available=False, note=note, detail_columns=columns)
-
-
-@dataclass(frozen=True)
-class KpiReport:
-    """All KPI widgets of one period. ``as_of`` is the day stock figures (receivables, HU due, capacity)
-    refer to: the period's end, or today while the period is still running."""
-
-    period: Period
-    previous: Period | None
-    granularity: Granularity
-    buckets: tuple[Bucket, ...]
-    as_of: dt.date
-    kpis: tuple[Kpi, ...]
-    location: str | None = None
-    workshop_name: str = ""
-
-    def kpi(self, kpi_id: str) -> Kpi:
-        """The widget with this id (KeyError for unknown ids)."""
-        for item in self.kpis:
-            if item.id == kpi_id:
-                return item
-        raise KeyError(kpi_id)
-
-    @property
-    def ids(self) -> tuple[str, ...]:
-        """The widget ids in display order."""
-        return tuple(item.id for item in self.kpis)
 
 
 @dataclass(frozen=True)
@@ -159,6 +135,37 @@ class MechanicUtilisation:
     aw_available: Decimal
     aw_worked: Decimal
     utilisation: Decimal | None
+
+
+@dataclass(frozen=True)
+class KpiReport:
+    """All KPI widgets of one period with the data of its three charts (revenue per bucket, revenue by
+    category, mechanic utilisation). ``as_of`` is the day stock figures (receivables, capacity) refer to:
+    the period's end, or today while the period is still running."""
+
+    period: Period
+    previous: Period | None
+    granularity: Granularity
+    buckets: tuple[Bucket, ...]
+    as_of: dt.date
+    kpis: tuple[Kpi, ...]
+    series: tuple[SeriesPoint, ...] = ()
+    categories: tuple[CategoryRevenue, ...] = ()
+    mechanics: tuple[MechanicUtilisation, ...] = ()
+    location: str | None = None
+    workshop_name: str = ""
+
+    def kpi(self, kpi_id: str) -> Kpi:
+        """The widget with this id (KeyError for unknown ids)."""
+        for item in self.kpis:
+            if item.id == kpi_id:
+                return item
+        raise KeyError(kpi_id)
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        """The widget ids in display order."""
+        return tuple(item.id for item in self.kpis)
 
 
 @dataclass(frozen=True)

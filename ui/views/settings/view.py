@@ -15,13 +15,14 @@ from ui.context import UiContext
 from ui.views.settings.catalog_page import CatalogPage
 from ui.views.settings.language_page import LanguagePage
 from ui.views.settings.resources_page import ResourcesPage
+from ui.views.settings.sync_page import SyncPage
 from ui.views.settings.workshop_page import WorkshopPage
 
 
 class SettingsView(QWidget):
-    """Werkstatt, Bühnen & Monteure, Leistungskatalog and Sprache."""
+    """Werkstatt, Bühnen & Monteure, Leistungskatalog, Sprache and Sync & Konto."""
 
-    PAGE_WORKSHOP, PAGE_RESOURCES, PAGE_CATALOG, PAGE_LANGUAGE = range(4)
+    PAGE_WORKSHOP, PAGE_RESOURCES, PAGE_CATALOG, PAGE_LANGUAGE, PAGE_SYNC = range(5)
 
     def __init__(self, ctx: UiContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -30,11 +31,13 @@ class SettingsView(QWidget):
         self.resources = ResourcesPage(ctx)
         self.catalog = CatalogPage(ctx)
         self.language = LanguagePage(ctx)
+        self.sync_page = SyncPage(ctx)  # acts once the main window binds its SyncController
         titles = (
             (self.workshop, _("Werkstatt"), _("Stammdaten, Bank, Arbeitswerte und Öffnungszeiten")),
             (self.resources, _("Bühnen & Monteure"), _("Wer und wo im Terminkalender geplant wird")),
             (self.catalog, _("Leistungskatalog"), _("Leistungen mit AW und Preisen – Import und Export als CSV")),
             (self.language, _("Sprache"), _("Sprache der Oberfläche auf diesem Computer")),
+            (self.sync_page, _("Sync & Konto"), _("Diesen Arbeitsplatz mit dem CarBot-Server verbinden")),
         )
         self.nav = QListWidget()
         self.nav.setObjectName("settingsNav")
@@ -72,7 +75,7 @@ class SettingsView(QWidget):
         layout.addLayout(right, 1)
 
         # Pages that must (re)load before they are shown next; the workshop page loads right away.
-        self._stale = {self.PAGE_RESOURCES, self.PAGE_CATALOG}
+        self._stale = {self.PAGE_RESOURCES, self.PAGE_CATALOG, self.PAGE_SYNC}
         self.nav.currentRowChanged.connect(self.show_page)
         ctx.bus.operation_did_execute.connect(self._on_changes)
         self.nav.setCurrentRow(self.PAGE_WORKSHOP)

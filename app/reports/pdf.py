@@ -1,0 +1,194 @@
+"""The management report as PDF (ReportLab): KPI overview, charts and the detail tables.
+
+A4 portrait on the shipped DejaVu fonts (``app.pdf.fonts``) with the workshop's accent colour
+(``app.pdf.layout.PdfStyle``); reproducible bytes (``invariant``), like the invoices. Page 1: title,
+period and comparison, the table of every widget (value, previous period, change) and the revenue chart;
+then the charts by category, per mechanic and of the receivables; then the detail tables (VAT per rate,
+top services, RFM segments, utilisation, receivables). Widgets without data show their note, never
+numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+from typing import Any, Final
+
+from reportlab.lib.colors import HexColor
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import BaseDocTemplate, CondPageBreak, Frame, PageTemplate, Paragraph, Spacer, Table
+
+from app import formatting
+from app.i18n import _
+from app.pdf import text
+from app.pdf.fonts import BOLD, REGULAR, register_fonts
+from app.pdf.layout import PdfStyle, paragraph_style, table_style
+from app.reports import charts
+from app.reports.types import Cell, Kpi, KpiReport, Number
+
+MARGIN: Final = 18 * mm
+WIDTH: Final = A4[0] - 2 * MARGIN
+DETAIL_WIDGETS: Final = ("revenue_net", "top_services", "customer_value", "utilisation", "receivables_open",
+                         "new_customers", "estimate_acceptance", "appointments")  # fmt: skip
+DETAIL_ROWS: Final = 15
+_RULE: Final = HexColor("#D0D0D0")
+_FILL: Final = HexColor("#F2F2F2")
+
+
+def value_text(value: Number | None, unit: str) -> str:
+    """A widget value for people: "1.234,50 €", "59,0 %", "28 AW", "12"; "–" when there is none."""
+    if value is None:
+        return "–"
+    if unit == "EUR":
+        return formatting.money(Decimal(value))
+    if unit == "%":
+        return f"{formatting.number(value, 1)} %"
+    if unit == "AW":
+        return f"{formatting.number(value, 2)} AW"
+    return formatting.number(value, 0)
+
+
+def delta_text(item: Kpi) -> str:
+    """ "+12,5 %" (relative) or "+3,1 Pkt." for percentages; "" without comparison."""
+    if item.delta is None:
+        return ""
+    if item.unit == "%":
+        return f"{'+' if item.delta > 0 else ''}{formatting.number(item.delta, 1)} Pkt."
+    if item.delta_percent is None:
+        return value_text(item.delta, item.unit)
+    return f"{'+' if item.delta_percent > 0 else ''}{formatting.number(item.delta_percent, 1)} %"
+
+
+def _cell(value: Cell) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.date):
+        return value.strftime("%d.%m.%Y")
+    if isinstance(value, Decimal):
+        return formatting.number(value, 2)
+    if isinstance(value, int):
+        return formatting.number(value, 0)
+    return str(value)
+
+
+def _table(rows: list[list[Any]], widths: list[float], *, right_from: int = 1) -> Table:
+    table = Table(rows, colWidths=widths, repeatRows=1)
+    table.setStyle(
+        table_style([
+            ("FONTSIZE", (0, 0), (-1, -1), 8),
+            ("LEADING", (0, 0), (-1, -1), 10),
+            ("FONTNAME", (0, 0), (-1, 0), BOLD),
+            ("BACKGROUND", (0, 0), (-1, 0), _FILL),
+            ("LINEBELOW", (0, 0), (-1, -1), 0.25, _RULE),
+            ("ALIGN", (right_from, 0), (-1, -1), "RIGHT"),
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ])
+    )  # fmt: skip
+    return table
+
+
+def _overview(report: KpiReport) -> Table:
+    cell = paragraph_style("kpi-cell", size=8)
+    rows: list[list[Any]] = [[_("Kennzahl"), _("Wert"), _("Vorperiode"), _("Veränderung")]]
+    for item in report.kpis:
+        if not item.available:
+            rows.append([Paragraph(text.xml(item.title), cell), Paragraph(text.xml(item.note), cell), "", ""])
+            continue
+        previous = value_text(item.previous, item.unit) if item.previous is not None else ""
+        rows.append([Paragraph(text.xml(item.title), cell), value_text(item.value, item.unit), previous,
+                     delta_text(item)])  # fmt: skip
+    return _table(rows, [WIDTH * 0.4, WIDTH * 0.22, WIDTH * 0.22, WIDTH * 0.16])
+
+
+def _details(item: Kpi) -> list[Any]:
+    if not item.detail_columns or not item.detail_rows:
+        return []
+    cell = paragraph_style("detail-cell", size=7.5)
+    rows: list[list[Any]] = [[Paragraph(f"<b>{text.xml(c)}</b>", cell) for c in item.detail_columns]]
+    rows += [
+        [Paragraph(text.xml(_cell(v)), cell) if i == 0 else _cell(v) for i, v in enumerate(row)]
+        for row in item.detail_rows[:DETAIL_ROWS]
+    ]
+    count = len(item.detail_columns)
+    first = WIDTH * (0.34 if count > 2 else 0.6)
+    widths = [first] + [(WIDTH - first) / (count - 1)] * (count - 1)
+    heading = paragraph_style("detail-title", size=10, bold=True, spaceBefore=8, spaceAfter=4)
+    more = len(item.detail_rows) - DETAIL_ROWS
+    tail = [Paragraph(text.xml(_("… und {count} weitere (vollständig im CSV-Export).").format(count=more)), cell)]
+    return [CondPageBreak(40 * mm), Paragraph(text.xml(item.title), heading), _table(rows, widths),
+            *(tail if more > 0 else [])]  # fmt: skip
+
+
+def _charts(report: KpiReport, style: PdfStyle) -> list[Any]:
+    accent = style.accent_colour()
+    labels = [b.label for b in report.buckets]
+    story: list[Any] = [
+        charts.bar_chart(_("Umsatz netto je {unit}").format(unit=_unit(report.granularity)), labels,
+                         [p.net for p in report.series], accent, width=WIDTH),  # fmt: skip
+        Spacer(1, 6 * mm),
+    ]
+    categories = list(report.categories[:12])
+    if categories:
+        story += [CondPageBreak(60 * mm), charts.horizontal_bars(
+            _("Umsatz netto nach Kategorie (€)"), [c.category for c in categories], [c.net for c in categories],
+            accent, width=WIDTH), Spacer(1, 6 * mm)]  # fmt: skip
+    mechanics = [m for m in report.mechanics if m.mechanic_id is not None]
+    if mechanics:
+        story += [CondPageBreak(50 * mm), charts.horizontal_bars(
+            _("Auslastung je Monteur"), [m.name for m in mechanics], [m.utilisation for m in mechanics], accent,
+            width=WIDTH, suffix=" %"), Spacer(1, 6 * mm)]  # fmt: skip
+    open_items, overdue = report.kpi("receivables_open"), report.kpi("receivables_overdue")
+    story += [CondPageBreak(65 * mm), charts.line_chart(
+        _("Offene Forderungen am Ende jedes Abschnitts (€)"), labels,
+        [(_("offen"), open_items.sparkline), (_("überfällig"), overdue.sparkline)], accent, width=WIDTH)]  # fmt: skip
+    return story
+
+
+def _unit(granularity: str) -> str:
+    return {"day": _("Tag"), "week": _("Woche"), "month": _("Monat")}.get(granularity, granularity)
+
+
+def render_report_pdf(report: KpiReport, *, style: PdfStyle | None = None) -> bytes:
+    """The management report of ``report`` as PDF bytes (same report → same bytes)."""
+    register_fonts()
+    style = style or PdfStyle()
+    accent = style.accent_colour()
+    title = _("Managementbericht {period}").format(period=report.period.label())
+    head = paragraph_style("title", size=16, bold=True, textColor=accent, spaceAfter=2)
+    sub = paragraph_style("sub", size=9, spaceAfter=8)
+    compare = (
+        _("Vergleich: {period}").format(period=report.previous.label()) + " · " if report.previous is not None else ""
+    )
+    story: list[Any] = [
+        Paragraph(text.xml(report.workshop_name or "CarBot Werkstatt"), paragraph_style("shop", size=9)),
+        Paragraph(text.xml(title), head),
+        Paragraph(text.xml(compare + _("Stand: {day}").format(day=report.as_of.strftime("%d.%m.%Y"))), sub),
+        _overview(report),
+        Spacer(1, 6 * mm),
+        *_charts(report, style),
+    ]
+    for key in DETAIL_WIDGETS:
+        if key in report.ids:
+            story += _details(report.kpi(key))
+
+    def decorate(canvas: Canvas, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont(REGULAR, 7.5)
+        canvas.setFillColor(HexColor("#5A5A5A"))
+        canvas.drawString(MARGIN, 10 * mm, f"{report.workshop_name} · {title}")
+        canvas.drawRightString(A4[0] - MARGIN, 10 * mm, _("Seite {page}").format(page=doc.page))
+        canvas.restoreState()
+
+    buffer = io.BytesIO()
+    doc = BaseDocTemplate(
+        buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=18 * mm,
+        title=title, author=report.workshop_name, creator="CarBot Werkstatt", invariant=1,
+        initialFontName=REGULAR, enforceColorSpace="rgb", lang="de-DE",
+    )  # fmt: skip
+    frame = Frame(MARGIN, 16 * mm, WIDTH, A4[1] - MARGIN - 16 * mm, leftPadding=0, rightPadding=0, id="body")
+    doc.addPageTemplates([PageTemplate("report", [frame], onPage=decorate)])
+    doc.build(story)
+    return buffer.getvalue()
