@@ -13,6 +13,7 @@ MODULES = {
     "invoicing": "bench.bench_invoicing",
     "obd": "bench.bench_obd",
     "sync": "bench.bench_sync",
+    "reports": "bench.bench_reports",
 }
 
 

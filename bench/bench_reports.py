@@ -1,14 +1,15 @@
 """Owner's reports on five years of a busy workshop: all KPI widgets together ≤ 300 ms.
 
-The history (60,000 final invoices incl. 3 % Stornorechnungen, ~400,000 invoice lines, 15,000 customers,
-their vehicles, work orders with mechanics' AW, payments with partial and open ones, estimates and
-appointments) is generated with bulk inserts – the invoices' figures come from the real VAT engine
-(``app.tax.compute``), so lines, taxes and totals agree as on issued invoices – and cached in
-``bench/.data/`` (building takes about a minute).
+The history – 60,000 final invoices (3 % of them Stornorechnungen), ~400,000 invoice lines, 15,000
+customers with 19,500 vehicles, work orders with the mechanics' AW, payments (some partial, some late,
+the newest still open), estimates and appointments – is generated with bulk inserts. The invoices' lines,
+taxes and totals come from the real VAT engine (``app.tax.compute``), so they agree as on issued
+invoices. The database is cached in ``bench/.data/`` (building takes about a minute).
 
-Measured: ``ReportService.kpis`` for last month, for the current year and for all five years (each with
-the previous-period comparison and sparklines; best of five runs, caches warm as in the app after the
-first open), against the baseline of one full scan of the ``invoice_line`` table in the same run.
+Measured: ``ReportService.kpis`` – every widget with the previous-period comparison, the sparklines and
+the chart data – for last month and the current year (goal ≤ 300 ms) and, for information, all five
+years at once; each run on a fresh engine and connection (nothing cached from the run before; best of
+five), against the baseline of one full scan of the ``invoice_line`` table in the same run.
 ``python -m bench reports``.
 """
 
@@ -25,51 +26,42 @@ from typing import Any
 from sqlalchemy import insert, text
 
 from app.calendar_rules import is_holiday
-from app.db import Database, open_database
+from app.db import Database, make_engine, open_database
 from app.demo import setup_workshop
 from app.demo_names import FIRST_NAMES, LAST_NAMES
 from app.invoice_document import LineKind
-from app.models import (
-    Appointment,
-    Customer,
-    Estimate,
-    Invoice,
-    InvoiceLine,
-    OrderLine,
-    Payment,
-    Vehicle,
-    WorkOrder,
-)
+from app.models import Appointment, Customer, Estimate, Invoice, InvoiceLine, OrderLine, Payment, Vehicle, WorkOrder
 from app.reports.period import Period, month_end, preset
-from app.services.catalog import CatalogService
 from app.services.registry import Services
-from app.tax import TaxContext, compute
+from app.tax import TaxContext, TaxResult, compute
 from app.tax_lines import InputLine
 from bench.common import Result
 
 DATA = Path(__file__).resolve().parent / ".data"
-VERSION = 2  # bump when the generated history changes shape
+VERSION = 4  # bump when the generated history changes
 TODAY = dt.date(2026, 11, 30)
 FIRST_DAY = dt.date(2021, 12, 1)
 INVOICES = 60_000
-STORNO_SHARE = 0.03
+STORNOS = INVOICES * 3 // 100
 CUSTOMERS = 15_000
 VEHICLES = 19_500
 ESTIMATES = 9_000
 APPOINTMENTS = 62_000
 GOAL_MS = 300.0
 RUNS = 5
-_HOURLY = Decimal("118.00")
-_PARTS = (("Ölfilter", "12.90"), ("Motoröl 5W-30", "14.50"), ("Bremsbeläge vorn", "64.00"), ("Luftfilter", "18.40"),
-          ("Wischerblätter", "24.90"), ("Zündkerze", "11.20"), ("Innenraumfilter", "21.50"), ("Batterie 70 Ah", "119.00"),
-          ("Bremsscheibe", "58.00"), ("Keilrippenriemen", "32.00"))  # fmt: skip
+HOURLY = Decimal("118.00")
+PARTS = (("Ölfilter", "12.90"), ("Motoröl 5W-30", "14.50"), ("Bremsbeläge vorn", "64.00"), ("Luftfilter", "18.40"),
+         ("Wischerblätter", "24.90"), ("Zündkerze", "11.20"), ("Innenraumfilter", "21.50"),
+         ("Batterie 70 Ah", "119.00"), ("Bremsscheibe", "58.00"), ("Keilrippenriemen", "32.00"))  # fmt: skip
+MORE_MECHANICS = ("Lukas Maier", "Jana Schuster", "Ali Demir", "Stefan Gruber", "Mia Huber")
 
 
 def _work_days() -> list[dt.date]:
+    """Opening days, weighted: a Saturday sees a quarter of a weekday's work."""
     days, day = [], FIRST_DAY
     while day <= TODAY:
         if day.weekday() < 6 and not is_holiday(day, "BY"):
-            days += [day] * (1 if day.weekday() == 5 else 4)  # Saturdays see a quarter of a weekday's work
+            days += [day] * (1 if day.weekday() == 5 else 4)
         day += dt.timedelta(days=1)
     return days
 
@@ -80,137 +72,179 @@ def _chunks(rows: list[dict[str, Any]], size: int = 20_000) -> Iterator[list[dic
 
 
 def _bulk(db: Database, model: Any, rows: list[dict[str, Any]]) -> None:
+    # Every row must carry the same keys: an executemany takes its columns from the first row.
+    keys = set(rows[0])
+    assert all(set(row) == keys for row in rows), model
     with db.unit() as s:
         for chunk in _chunks(rows):
             s.execute(insert(model), chunk)
 
 
-def _masters(db: Database, rng: random.Random) -> tuple[list[tuple[int, str, str]], list[int]]:
+def _masters(db: Database, rng: random.Random) -> tuple[list[tuple[Decimal, str, str]], list[int]]:
     services = Services.for_database(db, today=TODAY)
     setup_workshop(services)
-    for name in ("Lukas Maier", "Jana Schuster", "Ali Demir", "Stefan Gruber", "Mia Huber"):
-        services.settings.add_mechanic(name)  # a busy workshop: ten mechanics
-    CatalogService(db).load_defaults()
+    for name in MORE_MECHANICS:  # a busy workshop: ten mechanics
+        services.settings.add_mechanic(name)
+    services.catalog.load_defaults()
     mechanics = [m.id for m in services.settings.mechanics()]
     with db.unit() as s:
-        catalogue = [(int(r[0]), str(r[1]), str(r[2])) for r in s.execute(text("SELECT aw, code, name FROM service WHERE aw > 0 AND aw <= 40"))]  # fmt: skip
-    start = dt.datetime(2019, 1, 1)
-    _bulk(db, Customer, [
+        rows = s.execute(text("SELECT aw, code, name FROM service WHERE aw > 0 AND aw <= 40")).all()
+    catalogue = [(Decimal(str(aw)), str(code), str(name)) for aw, code, name in rows]
+    since = dt.datetime(2019, 1, 1)
+    customers = [
         {"number": f"K{10000 + i}", "kind": "private", "first_name": rng.choice(FIRST_NAMES),
          "last_name": rng.choice(LAST_NAMES), "city": "München", "postcode": "80687",
-         "created_at": start + dt.timedelta(minutes=rng.randint(0, 4_000_000)), "updated_at": start}
+         "created_at": since + dt.timedelta(minutes=rng.randint(0, 4_000_000)), "updated_at": since}
         for i in range(1, CUSTOMERS + 1)
-    ])  # fmt: skip
-    _bulk(db, Vehicle, [
-        {"customer_id": 1 + i % CUSTOMERS, "plate": f"M-{rng.choice('ABCDEFGHKLMNPRSTUVWXZ')}{rng.choice('ABCDEFGHKLMNPRSTUVWXZ')} {i % 9999 + 1}",
-         "make": "Volkswagen", "model": "Golf", "hu_due": month_end(TODAY) + dt.timedelta(days=1 + 30 * rng.randint(-2, 22)),
-         "created_at": start, "updated_at": start}
+    ]  # fmt: skip
+    letters = "ABCDEFGHKLMNPRSTUVWXZ"
+    vehicles = [
+        {"customer_id": 1 + i % CUSTOMERS, "plate": f"M-{rng.choice(letters)}{rng.choice(letters)} {i % 9999 + 1}",
+         "make": "Volkswagen", "model": "Golf", "created_at": since, "updated_at": since,
+         "hu_due": month_end(TODAY) + dt.timedelta(days=1 + 30 * rng.randint(-2, 22))}
         for i in range(VEHICLES)
-    ])  # fmt: skip
-    return [(aw, code, name) for aw, code, name in catalogue], mechanics  # type: ignore[misc]
+    ]  # fmt: skip
+    _bulk(db, Customer, customers)
+    _bulk(db, Vehicle, vehicles)
+    return catalogue, mechanics
 
 
-def _lines(rng: random.Random, catalogue: list[Any]) -> list[InputLine]:
+def _input_lines(rng: random.Random, catalogue: list[tuple[Decimal, str, str]]) -> list[InputLine]:
+    """About 6.7 lines per invoice: labour from the catalogue, parts, sometimes an exchange part (with its
+    two Altteil lines), a fee, a 7 % voucher and a discount."""
     lines = []
     for _n in range(rng.choice((1, 2, 2, 3, 3))):
         aw, code, name = rng.choice(catalogue)
-        lines.append(InputLine(kind=LineKind.LABOUR, text=name, part_no=code, aw=Decimal(aw),
-                               aw_per_hour=10, hourly_rate=_HOURLY))  # fmt: skip
+        lines.append(
+            InputLine(kind=LineKind.LABOUR, text=name, part_no=code, aw=aw, aw_per_hour=10, hourly_rate=HOURLY)
+        )
     for _n in range(rng.choice((2, 3, 3, 4, 5))):
-        name, price = rng.choice(_PARTS)
-        lines.append(InputLine(kind=LineKind.PART, text=name, quantity=Decimal(rng.choice((1, 1, 2, 4))),
-                               unit_price_net=Decimal(price)))  # fmt: skip
+        name, price = rng.choice(PARTS)
+        quantity = Decimal(rng.choice((1, 1, 2, 4)))
+        lines.append(InputLine(kind=LineKind.PART, text=name, quantity=quantity, unit_price_net=Decimal(price)))
     if rng.random() < 0.12:
-        lines.append(InputLine(kind=LineKind.EXCHANGE_PART, text="Austausch-Lichtmaschine", unit_price_net=Decimal("389.00")))  # fmt: skip
+        lines.append(
+            InputLine(kind=LineKind.EXCHANGE_PART, text="Austausch-Lichtmaschine", unit_price_net=Decimal(389))
+        )
     if rng.random() < 0.5:
         lines.append(InputLine(kind=LineKind.FEE, text="Altöl-Entsorgung", unit_price_net=Decimal("4.50")))
     if rng.random() < 0.1:
-        lines.append(InputLine(kind=LineKind.PART, text="Kaffee-Gutschein", unit_price_net=Decimal("10.00"), vat_rate=Decimal(7)))  # fmt: skip
+        voucher = InputLine(
+            kind=LineKind.PART, text="Kaffee-Gutschein", unit_price_net=Decimal(10), vat_rate=Decimal(7)
+        )
+        lines.append(voucher)
     if rng.random() < 0.08:
         lines.append(InputLine(kind=LineKind.DISCOUNT, text="Stammkundenrabatt", percent=Decimal(5)))
     return lines
 
 
-def _invoices(db: Database, rng: random.Random, catalogue: list[Any], mechanics: list[int]) -> None:
-    days = _work_days()
-    stornos = int(INVOICES * STORNO_SHARE)
-    originals = INVOICES - stornos
-    issued = sorted(rng.choice(days) for _ in range(originals))
-    invoices, lines, orders, order_lines, payments = [], [], [], [], []
-    totals: dict[int, tuple[dt.date, int, Any]] = {}
-    line_id = 0
-    for index, day in enumerate(issued, start=1):
-        customer = rng.randint(1, CUSTOMERS) if rng.random() < 0.6 else rng.randint(1, CUSTOMERS // 5)
-        result = compute(_lines(rng, catalogue), TaxContext())
-        orders.append({"id": index, "number": f"A-{index:06d}", "customer_id": customer, "status": "invoiced",
-                       "date_of_service": day, "created_at": dt.datetime.combine(day, dt.time(8)), "updated_at": dt.datetime.combine(day, dt.time(8))})  # fmt: skip
-        invoices.append({"id": index, "work_order_id": index, "customer_id": customer, "kind": "invoice", "status": "draft",
-                         "number": f"W1-{day.year}-{index:06d}", "issue_date": day, "service_date": day,
-                         "due_date": day + dt.timedelta(days=14), "net_total": result.net_total, "tax_total": result.tax_total,
-                         "gross_total": result.gross_total, "altteil_tax": result.altteil_tax})  # fmt: skip
-        for doc in result.lines:
-            line_id += 1
-            lines.append({"id": line_id, "invoice_id": index, "position": doc.position, "kind": str(doc.kind),
-                          "text": doc.text, "part_no": doc.part_no, "quantity": doc.quantity, "unit_price_net": doc.unit_price_net,
-                          "vat_rate": doc.vat_rate, "aw": doc.aw, "aw_per_hour": doc.aw_per_hour, "net": doc.net})  # fmt: skip
-            if doc.kind in (LineKind.LABOUR, LineKind.PART):
-                aw = doc.aw
-                order_lines.append({"work_order_id": index, "position": doc.position, "kind": str(doc.kind), "text": doc.text,
-                                    "part_no": doc.part_no, "quantity": doc.quantity, "aw": aw,
-                                    "aw_actual": aw * Decimal(rng.choice(("0.8", "0.9", "1", "1", "1.1", "1.3"))) if aw else None,
-                                    "mechanic_id": rng.choice(mechanics) if aw else None, "vat_rate": doc.vat_rate})  # fmt: skip
-        totals[index] = (day, index, result)
-    cancelled = rng.sample(range(1, originals + 1), stornos)
-    for number, original in enumerate(sorted(cancelled), start=originals + 1):
-        day0, _i, result = totals[original]
-        day = min(day0 + dt.timedelta(days=rng.choice((0, 0, 1, 3, 10, 40))), TODAY)
-        invoices.append({"id": number, "customer_id": invoices[original - 1]["customer_id"], "kind": "storno", "status": "draft",
-                         "number": f"W1-{day.year}-{number:06d}", "cancels_id": original, "issue_date": day, "service_date": day0,
-                         "due_date": day, "payment_terms_days": 0, "net_total": -result.net_total,
-                         "tax_total": -result.tax_total, "gross_total": -result.gross_total, "altteil_tax": -result.altteil_tax})  # fmt: skip
-        for doc in result.lines:
-            line_id += 1
-            lines.append({"id": line_id, "invoice_id": number, "position": doc.position, "kind": str(doc.kind), "text": doc.text,
-                          "part_no": doc.part_no, "quantity": -doc.quantity, "unit_price_net": doc.unit_price_net,
-                          "vat_rate": doc.vat_rate, "aw": -doc.aw if doc.aw else doc.aw, "net": -doc.net})  # fmt: skip
-    cancelled_set = set(cancelled)
-    for index, (day, _i, result) in totals.items():
-        if index in cancelled_set:
+def _invoice_row(number: int, customer: int, day: dt.date, result: TaxResult, *, cancels: int | None = None,
+                 issued_for: dt.date | None = None) -> dict[str, Any]:  # fmt: skip
+    sign = -1 if cancels else 1
+    return {"id": number, "work_order_id": None if cancels else number, "customer_id": customer,
+            "kind": "storno" if cancels else "invoice", "status": "draft", "cancels_id": cancels,
+            "number": f"W1-{day.year}-{number:06d}", "issue_date": day, "service_date": issued_for or day,
+            "due_date": day if cancels else day + dt.timedelta(days=14), "payment_terms_days": 0 if cancels else 14,
+            "net_total": sign * result.net_total, "tax_total": sign * result.tax_total,
+            "gross_total": sign * result.gross_total, "altteil_tax": sign * result.altteil_tax}  # fmt: skip
+
+
+def _line_rows(invoice: int, result: TaxResult, first_id: int, *, sign: int = 1) -> list[dict[str, Any]]:
+    return [
+        {"id": first_id + offset, "invoice_id": invoice, "position": doc.position, "kind": str(doc.kind),
+         "text": doc.text, "part_no": doc.part_no, "quantity": sign * doc.quantity,
+         "unit_price_net": doc.unit_price_net, "vat_rate": doc.vat_rate,
+         "aw": sign * doc.aw if doc.aw is not None else None, "aw_per_hour": doc.aw_per_hour, "net": sign * doc.net}
+        for offset, doc in enumerate(result.lines)
+    ]  # fmt: skip
+
+
+def _order_rows(rng: random.Random, order: int, result: TaxResult, mechanics: list[int]) -> list[dict[str, Any]]:
+    """The work order's labour (with a mechanic and the actual AW, ±30 % of the target) and parts."""
+    rows = []
+    for doc in result.lines:
+        if doc.kind not in (LineKind.LABOUR, LineKind.PART):
             continue
-        draw, gross = rng.random(), result.gross_total
-        pay_day = day + dt.timedelta(days=rng.choice((0, 0, 0, 2, 7, 13, 20, 35)))
-        if draw < 0.04 and day < TODAY - dt.timedelta(days=90):
-            pay_day = day + dt.timedelta(days=rng.randint(40, 80))  # paid after reminders
-        if pay_day > TODAY or draw < 0.04:
-            continue  # still open
-        amount = (gross / 2).quantize(Decimal("0.01")) if draw < 0.09 else gross
-        payments.append({"invoice_id": index, "date": pay_day, "amount": amount, "method": rng.choice(("cash", "card", "transfer"))})  # fmt: skip
+        labour = doc.aw is not None
+        actual = doc.aw * Decimal(rng.choice(("0.8", "0.9", "1", "1", "1.1", "1.3"))) if doc.aw is not None else None
+        rows.append({"work_order_id": order, "position": doc.position, "kind": str(doc.kind), "text": doc.text,
+                     "part_no": doc.part_no, "quantity": doc.quantity, "aw": doc.aw, "aw_actual": actual,
+                     "mechanic_id": rng.choice(mechanics) if labour else None, "vat_rate": doc.vat_rate})  # fmt: skip
+    return rows
+
+
+def _payment(rng: random.Random, invoice: int, day: dt.date, amount: Decimal) -> dict[str, Any]:
+    return {"invoice_id": invoice, "date": day, "amount": amount, "method": rng.choice(("cash", "card", "transfer"))}
+
+
+def _payments(rng: random.Random, invoice: int, day: dt.date, gross: Decimal) -> list[dict[str, Any]]:
+    """Most pay within days, 4 % late after reminders, 5 % half first and the rest a month later."""
+    draw = rng.random()
+    pay_day = day + dt.timedelta(days=rng.choice((0, 0, 0, 2, 7, 13, 20, 35)))
+    if draw < 0.04:
+        pay_day = day + dt.timedelta(days=rng.randint(40, 80))
+    rows: list[dict[str, Any]] = []
+    if draw < 0.09 and pay_day <= TODAY:
+        half = (gross / 2).quantize(Decimal("0.01"))
+        rows.append(_payment(rng, invoice, pay_day, half))
+        pay_day, gross = pay_day + dt.timedelta(days=30), gross - half
+    if pay_day <= TODAY:
+        rows.append(_payment(rng, invoice, pay_day, gross))
+    return rows
+
+
+def _invoices(
+    db: Database, rng: random.Random, catalogue: list[tuple[Decimal, str, str]], mechanics: list[int]
+) -> None:
+    originals = INVOICES - STORNOS
+    issued = sorted(rng.choice(_work_days()) for _n in range(originals))
+    invoices, lines, orders, order_lines, payments = [], [], [], [], []
+    results: dict[int, tuple[dt.date, int, TaxResult]] = {}
+    for number, day in enumerate(issued, start=1):
+        customer = rng.randint(1, CUSTOMERS) if rng.random() < 0.6 else rng.randint(1, CUSTOMERS // 5)
+        result = compute(_input_lines(rng, catalogue), TaxContext())
+        results[number] = (day, customer, result)
+        at = dt.datetime.combine(day, dt.time(8))
+        orders.append({"id": number, "number": f"A-{number:06d}", "customer_id": customer, "status": "invoiced",
+                       "date_of_service": day, "created_at": at, "updated_at": at})  # fmt: skip
+        order_lines += _order_rows(rng, number, result, mechanics)
+        invoices.append(_invoice_row(number, customer, day, result))
+        lines += _line_rows(number, result, len(lines) + 1)
+    cancelled = set(rng.sample(range(1, originals + 1), STORNOS))
+    for number, original in enumerate(sorted(cancelled), start=originals + 1):
+        day0, customer, result = results[original]
+        day = min(day0 + dt.timedelta(days=rng.choice((0, 0, 1, 3, 10, 40))), TODAY)
+        invoices.append(_invoice_row(number, customer, day, result, cancels=original, issued_for=day0))
+        lines += _line_rows(number, result, len(lines) + 1, sign=-1)
+    for number, (day, _customer, result) in results.items():
+        if number not in cancelled:
+            payments += _payments(rng, number, day, result.gross_total)
     _bulk(db, WorkOrder, orders)
     _bulk(db, OrderLine, order_lines)
     _bulk(db, Invoice, invoices)
     _bulk(db, InvoiceLine, lines)
     with db.unit() as s:
-        s.execute(text("UPDATE invoice SET status = 'final'"))  # lines of final invoices may not be inserted (GoBD)
+        s.execute(text("UPDATE invoice SET status = 'final'"))  # final invoices take no new lines (GoBD triggers)
     _bulk(db, Payment, payments)
 
 
 def _calendar(db: Database, rng: random.Random, mechanics: list[int]) -> None:
     days = _work_days()
     statuses = ["done"] * 88 + ["no_show"] * 4 + ["cancelled"] * 8
-    rows = []
+    appointments = []
     for _n in range(APPOINTMENTS):
-        day = rng.choice(days)
-        start = dt.datetime.combine(day, dt.time(7, 30)) + dt.timedelta(minutes=30 * rng.randint(0, 16))
-        rows.append({"start": start, "end": start + dt.timedelta(hours=1), "mechanic_id": rng.choice(mechanics),
-                     "customer_id": rng.randint(1, CUSTOMERS), "status": rng.choice(statuses), "title": "Inspektion",
-                     "created_at": start, "updated_at": start})  # fmt: skip
-    _bulk(db, Appointment, rows)
-    estimate_statuses = ["accepted"] * 55 + ["rejected"] * 25 + ["sent"] * 15 + ["draft"] * 5
-    _bulk(db, Estimate, [
-        {"number": f"KVA-{i:06d}", "customer_id": rng.randint(1, CUSTOMERS), "status": rng.choice(estimate_statuses),
+        start = dt.datetime.combine(rng.choice(days), dt.time(7, 30)) + dt.timedelta(minutes=30 * rng.randint(0, 16))
+        appointments.append({"start": start, "end": start + dt.timedelta(hours=1), "mechanic_id": rng.choice(mechanics),
+                             "customer_id": rng.randint(1, CUSTOMERS), "status": rng.choice(statuses),
+                             "title": "Inspektion", "created_at": start, "updated_at": start})  # fmt: skip
+    _bulk(db, Appointment, appointments)
+    answers = ["accepted"] * 55 + ["rejected"] * 25 + ["sent"] * 15 + ["draft"] * 5
+    estimates = [
+        {"number": f"KVA-{i:06d}", "customer_id": rng.randint(1, CUSTOMERS), "status": rng.choice(answers),
          "created_at": dt.datetime.combine(rng.choice(days), dt.time(9)), "updated_at": dt.datetime(2026, 1, 1)}
         for i in range(1, ESTIMATES + 1)
-    ])  # fmt: skip
+    ]  # fmt: skip
+    _bulk(db, Estimate, estimates)
 
 
 def build(path: Path, seed: int = 2026) -> None:
@@ -240,50 +274,65 @@ def history_db() -> Path:
     return path
 
 
+def _ms(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return (time.perf_counter() - start) * 1000
+
+
 def _best_ms(fn: Callable[[], object], runs: int = RUNS) -> float:
-    best = float("inf")
-    for _run in range(runs):
-        start = time.perf_counter()
-        fn()
-        best = min(best, (time.perf_counter() - start) * 1000)
-    return best
+    return min(_ms(fn) for _run in range(runs))
 
 
 def run() -> list[Result]:
     """Time all widgets together per period against one full scan of ``invoice_line``."""
     from app.services.reports import ReportService
 
-    db = open_database(history_db())
+    path = history_db()
+    db = open_database(path)
     try:
-        service = ReportService(db, today=TODAY)
         with db.engine.connect() as conn:
-            counts = conn.execute(text("SELECT (SELECT count(*) FROM invoice), (SELECT count(*) FROM invoice_line)")).one()  # fmt: skip
+            invoices, lines = conn.execute(
+                text("SELECT (SELECT count(*) FROM invoice), (SELECT count(*) FROM invoice_line)")
+            ).one()
 
         def scan() -> None:
             with db.engine.connect() as conn:
                 conn.execute(text("SELECT count(*), sum(net), sum(quantity), max(text) FROM invoice_line")).one()
 
         baseline = _best_ms(scan)
-        periods = {
-            "last month": preset("last_month", TODAY + dt.timedelta(days=1)),
-            "this year": preset("year", TODAY),
-            "five years": Period(FIRST_DAY, TODAY),
-        }
-        results = []
-        for label, period in periods.items():
-            service.kpis(period)  # first call: holiday tables, statement cache
-            ms = _best_ms(lambda p=period: service.kpis(p))
-            results.append(Result(
-                f"reports: all {len(service.kpis(period).kpis)} widgets, {label} "
-                f"({counts[0]:,} invoices, {counts[1]:,} lines)",
-                ms, "ms", baseline=baseline, goal=f"≤ {GOAL_MS:.0f} ms", ok=ms <= GOAL_MS,
-            ))  # fmt: skip
-        results.append(Result("reports: baseline full scan of invoice_line", baseline, "ms", goal="(info)"))
-        return results
     finally:
         db.close()
+    periods = {
+        "last month": preset("last_month", TODAY + dt.timedelta(days=1)),
+        "this year": preset("year", TODAY),
+        "five years": Period(FIRST_DAY, TODAY),
+    }
+    results = []
+    for label, period in periods.items():
+        timings = []
+        for _run in range(RUNS):
+            fresh = Database(make_engine(path), path)  # a new engine and connection: nothing cached from the last run
+            try:
+                timings.append(_ms(lambda db=fresh, p=period: ReportService(db, today=TODAY).kpis(p)))
+            finally:
+                fresh.close()
+        ms = min(timings)
+        goal = label != "five years"
+        results.append(
+            Result(
+                f"reports: all widgets, {label} ({invoices:,} invoices, {lines:,} lines)",
+                ms,
+                "ms",
+                baseline=baseline,
+                goal=f"≤ {GOAL_MS:.0f} ms" if goal else "(info)",
+                ok=ms <= GOAL_MS if goal else None,
+            )
+        )
+    results.append(Result("reports: baseline, one full scan of invoice_line", baseline, "ms", goal="(info)"))
+    return results
 
 
 if __name__ == "__main__":
     for result in run():
-        print(result.line())  # noqa: T201
+        print(result.line())

@@ -59,6 +59,13 @@ def _floats(values: Sequence[Decimal | int | None]) -> list[float]:
     return [float(v) if v is not None else 0.0 for v in values]
 
 
+def _from_zero(chart: VerticalBarChart | HorizontalBarChart | HorizontalLineChart) -> None:
+    """Bars and lines of amounts start at 0 (a cut axis exaggerates small differences); below only if
+    there are negative values (a day with more Stornos than invoices)."""
+    lowest = min((min((v for v in row if v is not None), default=0.0) for row in chart.data), default=0.0)
+    chart.valueAxis.valueMin = min(0.0, lowest)
+
+
 def bar_chart(title: str, labels: Sequence[str], values: Sequence[Decimal | int | None], accent: Color,
               *, width: float, height: float = 170) -> Drawing:  # fmt: skip
     """Vertical bars, e.g. net revenue per day, week or month."""
@@ -73,6 +80,7 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[Decimal | int 
     chart.bars[0].fillColor = accent
     chart.bars[0].strokeColor = None
     _style_axes(chart)
+    _from_zero(chart)
     drawing.add(chart)
     return drawing
 
@@ -96,6 +104,7 @@ def horizontal_bars(title: str, labels: Sequence[str], values: Sequence[Decimal 
     chart.barLabels.dx = 3
     chart.barLabelFormat = lambda v: f"{_number(v)}{suffix}"
     _style_axes(chart)
+    _from_zero(chart)
     drawing.add(chart)
     return drawing
 
@@ -107,7 +116,8 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Se
     _title(drawing, title, height)
     chart = HorizontalLineChart()
     chart.x, chart.y, chart.width, chart.height = 45, 30, width - 160, height - 55
-    chart.data = [_floats(values) or [0.0] for _name, values in series]
+    # None (a sub-period that has not begun) leaves a gap instead of dropping the line to 0.
+    chart.data = [[float(v) if v is not None else None for v in values] or [0.0] for _name, values in series]
     chart.categoryAxis.categoryNames = _sparse(list(labels)) or [""]
     chart.categoryAxis.labels.angle = 30 if len(labels) > 8 else 0
     chart.categoryAxis.labels.boxAnchor = "ne" if len(labels) > 8 else "n"
@@ -116,6 +126,7 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Se
         chart.lines[index].strokeColor = colours[index % len(colours)]
         chart.lines[index].strokeWidth = 1.5
     _style_axes(chart)
+    _from_zero(chart)
     drawing.add(chart)
     legend = Legend()
     legend.x, legend.y = width - 105, height - 35

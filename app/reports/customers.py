@@ -23,7 +23,7 @@ money (lifetime value) and the visit count (frequency: invoices − Stornos).
 
 All three come from ONE aggregate scan per report over the index ``ix_invoice_report_customer``
 (customer, date, kind, net): per customer the first and last visit, the 3-year frequency, the lifetime
-net and the flags both periods need; the outer query only counts per segment and per day.
+net and the flags both periods need; the outer query only counts the customers per group.
 """
 
 from __future__ import annotations
@@ -62,8 +62,22 @@ TITLES: Final = {
 
 _VISIT: Final = "i.kind = 'invoice'"
 _NET: Final = cents("i.net_total")
+# Inner: one row per customer. Outer: ONE grouping by everything the widgets count (segment, first visit
+# from lo on, whether and when the active base of each period came back), so SQLite streams the customers
+# once; Python only adds up the few groups. In ``bp``/``bq``: NULL = not in that period's active base,
+# '-' = in the base but not back, else the day of the first visit in the period.
 _PER_CUSTOMER: Final = f"""
-WITH per AS MATERIALIZED (
+SELECT CASE WHEN last IS NULL THEN NULL
+            WHEN last >= :recent AND freq >= {CHAMPION_VISITS} THEN 'champions'
+            WHEN last >= :recent AND freq >= {LOYAL_VISITS} THEN 'loyal'
+            WHEN last >= :recent THEN 'new'
+            WHEN last >= :active THEN 'at_risk'
+            ELSE 'lost' END,
+       CASE WHEN first >= :lo THEN first END,
+       CASE WHEN base_p THEN coalesce(back_p, '-') END,
+       CASE WHEN base_q THEN coalesce(back_q, '-') END,
+       back_p IS NOT NULL, back_q IS NOT NULL, count(*), sum(m)
+FROM (
   SELECT min(i.issue_date) AS first,
          max(CASE WHEN {_VISIT} THEN i.issue_date END) AS last,
          sum(CASE WHEN i.issue_date >= :freq_from THEN {SIGN} ELSE 0 END) AS freq,
@@ -76,18 +90,7 @@ WITH per AS MATERIALIZED (
   WHERE {FINAL} AND i.customer_id IS NOT NULL AND i.issue_date <= :asof
   GROUP BY i.customer_id
 )
-SELECT 'segment', CASE
-         WHEN last >= :recent AND freq >= {CHAMPION_VISITS} THEN 'champions'
-         WHEN last >= :recent AND freq >= {LOYAL_VISITS} THEN 'loyal'
-         WHEN last >= :recent THEN 'new'
-         WHEN last >= :active THEN 'at_risk'
-         ELSE 'lost' END, count(*), sum(m)
-  FROM per WHERE last IS NOT NULL GROUP BY 2
-UNION ALL SELECT 'first', first, count(*), 0 FROM per WHERE first >= :lo GROUP BY first
-UNION ALL SELECT 'back_p', back_p, count(*), 0 FROM per WHERE base_p GROUP BY back_p
-UNION ALL SELECT 'back_q', back_q, count(*), 0 FROM per WHERE base_q GROUP BY back_q
-UNION ALL SELECT 'active', NULL, count(back_p), count(back_q) FROM per
-UNION ALL SELECT 'total', NULL, count(first), sum(m) FROM per
+GROUP BY 1, 2, 3, 4, 5, 6
 """
 
 
@@ -118,19 +121,27 @@ def customer_facts(session: Session, scope: Scope) -> CustomerFacts:
         "q_before": previous.start - days(1), "q_base": previous.start - days(ACTIVE_DAYS),
     }  # fmt: skip
     facts = CustomerFacts()
-    for kind, key, count, amount in fetch(session, _PER_CUSTOMER, **params):
-        count, amount = int(count or 0), int(amount or 0)
-        if kind == "segment":
-            facts.segments[str(key)] = (count, amount)
-        elif kind == "first":
-            facts.first_visits[day_of(key)] = count
-        elif kind in ("back_p", "back_q"):
-            target = facts.back_p if kind == "back_p" else facts.back_q
-            target[day_of(key) if key is not None else None] = count
-        elif kind == "active":
-            facts.active_p, facts.active_q = count, amount
-        else:
-            facts.customers, facts.net = count, amount
+
+    def add(counts: dict[dt.date | None, int], key: str) -> None:
+        day = None if key == "-" else day_of(key)
+        counts[day] = counts.get(day, 0) + count
+
+    for segment, first, back_p, back_q, active_p, active_q, count, net in fetch(session, _PER_CUSTOMER, **params):
+        count, net = int(count), int(net or 0)
+        if segment is not None:
+            customers, total = facts.segments.get(str(segment), (0, 0))
+            facts.segments[str(segment)] = (customers + count, total + net)
+        if first is not None:
+            day = day_of(first)
+            facts.first_visits[day] = facts.first_visits.get(day, 0) + count
+        if back_p is not None:
+            add(facts.back_p, str(back_p))
+        if back_q is not None:
+            add(facts.back_q, str(back_q))
+        facts.active_p += count if active_p else 0
+        facts.active_q += count if active_q else 0
+        facts.customers += count
+        facts.net += net
     return facts
 
 

@@ -162,7 +162,8 @@ def receivables(session: Session, ends: Iterable[dt.date]) -> list[Receivables]:
 
 def receivables_kpis(session: Session, scope: Scope) -> list[Kpi]:
     """The widgets "Offene Forderungen" and "Davon überfällig" as of the period's end (or today)."""
-    ends = [min(bucket.end, scope.today) for bucket in scope.buckets]
+    # Sub-periods that have not begun yet have no receivables to show.
+    ends = [min(bucket.end, scope.today) if bucket.start <= scope.today else None for bucket in scope.buckets]
     wanted = [*ends, scope.as_of] + ([scope.previous_as_of] if scope.previous_as_of is not None else [])
     values = {r.day: r for r in receivables(session, [day for day in wanted if day is not None])}
     now = values[scope.as_of]
@@ -177,9 +178,10 @@ def receivables_kpis(session: Session, scope: Scope) -> list[Kpi]:
     )
     return [
         kpi("receivables_open", _(TITLE_OPEN), "EUR", euros(now.open), euros(before.open) if before else None,
-            sparkline=tuple(euros(values[day].open) for day in ends), columns=columns, rows=tuple(rows),
-            note=note, lower_is_better=True),
+            sparkline=tuple(euros(values[day].open) if day else None for day in ends), columns=columns,
+            rows=tuple(rows), note=note, lower_is_better=True),
         kpi("receivables_overdue", _(TITLE_OVERDUE), "EUR", euros(now.overdue),
-            euros(before.overdue) if before else None, sparkline=tuple(euros(values[day].overdue) for day in ends),
+            euros(before.overdue) if before else None,
+            sparkline=tuple(euros(values[day].overdue) if day else None for day in ends),
             columns=columns, rows=tuple(rows), note=note, lower_is_better=True),
     ]  # fmt: skip

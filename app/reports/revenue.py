@@ -15,8 +15,8 @@ Rules (docs/reports.md):
   value and its set-off, which cancel out) is "Sonstiges". The same split as ``app.services.daily_facts``.
 - AW sold = the AW of the labour lines (negative on a Storno).
 
-Two aggregate queries per report, each over the period and its comparison period at once (they are
-adjacent): one over ``invoice`` per day, one over the lines per invoice and day.
+Three aggregate queries per report: per day over ``invoice`` and over the lines, each for the period and
+its comparison period at once (they are adjacent), and the VAT split per rate of the period.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from app import formatting
 from app.i18n import N_, _
 from app.reports.period import Bucket, Period, Scope
-from app.reports.sql import FINAL, SIGN, cents, day_of, fetch, hundredths
+from app.reports.sql import FINAL, SIGN, cents, day_of, fetch, fetch_one, hundredths
 from app.reports.types import AW_PLACES, CENT, Kpi, Number, SeriesPoint, kpi, percent
 from app.reports.types import cents as euros
 from app.services.daily_facts import LABOUR_KINDS, PARTS_KINDS
@@ -66,26 +66,34 @@ GROUP BY i.issue_date
 """
 
 _NET: Final = cents("l.net")
-# Inner: one row per invoice with its net per rate (for the per-invoice tax rounding), labour, parts, AW.
-# Outer: per day, taxing each invoice's rate net half-up in integer cents (sign() keeps Stornos symmetric).
-_LINE_DAYS: Final = (
-    "SELECT d, sum(n), sum(lab), sum(parts), sum(aw), sum(svc), "
+_LABOUR: Final = f"l.kind IN ({_kinds(LABOUR_KINDS)})"
+# Labour, parts, AW and services sold per day (one pass over the lines, no per-invoice grouping).
+_LINE_DAYS: Final = f"""
+SELECT i.issue_date, sum({_NET}),
+       sum(CASE WHEN {_LABOUR} THEN {_NET} ELSE 0 END),
+       sum(CASE WHEN l.kind IN ({_kinds(PARTS_KINDS)}) THEN {_NET} ELSE 0 END),
+       sum(CASE WHEN {_LABOUR} THEN {hundredths("l.aw")} ELSE 0 END),
+       sum(CASE WHEN l.kind IN ({_kinds(SERVICE_KINDS)}) THEN {SIGN} ELSE 0 END)
+FROM invoice i JOIN invoice_line l ON l.invoice_id = i.id
+WHERE {FINAL} AND i.issue_date BETWEEN :lo AND :hi
+GROUP BY i.issue_date
+"""
+# VAT per rate of a period: the inner query nets each invoice's lines per rate, the outer taxes that net
+# half-up in integer cents – per invoice and rate, as on the invoice (sign() keeps Stornos symmetric).
+_VAT_SPLIT: Final = (
+    "SELECT "
     + ", ".join(f"sum(n{p}), sum((abs(n{p}) * {p} + 5000) / 10000 * sign(n{p}))" for p in RATE_POINTS)
-    + " FROM (SELECT i.issue_date AS d, "
-    + f"sum({_NET}) AS n, "
-    + f"sum(CASE WHEN l.kind IN ({_kinds(LABOUR_KINDS)}) THEN {_NET} ELSE 0 END) AS lab, "
-    + f"sum(CASE WHEN l.kind IN ({_kinds(PARTS_KINDS)}) THEN {_NET} ELSE 0 END) AS parts, "
-    + f"sum(CASE WHEN l.kind IN ({_kinds(LABOUR_KINDS)}) THEN {hundredths('l.aw')} ELSE 0 END) AS aw, "
-    + f"sum(CASE WHEN l.kind IN ({_kinds(SERVICE_KINDS)}) THEN {SIGN} ELSE 0 END) AS svc, "
+    + " FROM (SELECT "
     + ", ".join(f"sum(CASE WHEN l.vat_rate = {p / 100} THEN {_NET} ELSE 0 END) AS n{p}" for p in RATE_POINTS)
     + f" FROM invoice i JOIN invoice_line l ON l.invoice_id = i.id WHERE {FINAL}"
-    + " AND i.issue_date BETWEEN :lo AND :hi GROUP BY i.issue_date, i.id) GROUP BY d"
+    + " AND i.issue_date BETWEEN :lo AND :hi GROUP BY i.issue_date, i.id)"
 )
 
 
 @dataclass(slots=True)
 class Figures:
-    """Revenue figures of a day or a range, in integer cents (AW in hundredths)."""
+    """Revenue figures of a day or a range, in integer cents (AW in hundredths); the VAT split per rate
+    (basis points → cents) only where :func:`vat_split` filled it in."""
 
     invoices: int = 0
     stornos: int = 0
@@ -125,7 +133,8 @@ class Figures:
 
 
 def revenue_days(session: Session, start: dt.date, end: dt.date, *, lines: bool = True) -> dict[dt.date, Figures]:
-    """The figures of every day from ``start`` to ``end`` that has final invoices (two aggregate queries)."""
+    """The figures of every day from ``start`` to ``end`` that has final invoices (without the VAT split,
+    see :func:`vat_split`); ``lines=False`` reads the invoice totals only."""
     days: dict[dt.date, Figures] = {}
     for row in fetch(session, _INVOICE_DAYS, lo=start, hi=end):
         day = days.setdefault(day_of(row[0]), Figures())
@@ -134,11 +143,14 @@ def revenue_days(session: Session, start: dt.date, end: dt.date, *, lines: bool 
     if lines:
         for row in fetch(session, _LINE_DAYS, lo=start, hi=end):
             day = days.setdefault(day_of(row[0]), Figures())
-            day.line_net, day.labour, day.parts, day.aw, day.services = (int(value or 0) for value in row[1:6])
-            rest = [int(value or 0) for value in row[6:]]
-            day.rate_net = dict(zip(RATE_POINTS, rest[0::2], strict=True))
-            day.rate_tax = dict(zip(RATE_POINTS, rest[1::2], strict=True))
+            day.line_net, day.labour, day.parts, day.aw, day.services = (int(value or 0) for value in row[1:])
     return days
+
+
+def vat_split(session: Session, start: dt.date, end: dt.date) -> tuple[dict[int, int], dict[int, int]]:
+    """Net and VAT per rate (in basis points: 1900 = 19 %) from ``start`` to ``end``, in cents."""
+    row = [int(value or 0) for value in fetch_one(session, _VAT_SPLIT, lo=start, hi=end)]
+    return dict(zip(RATE_POINTS, row[0::2], strict=True)), dict(zip(RATE_POINTS, row[1::2], strict=True))
 
 
 def total(days: dict[dt.date, Figures], start: dt.date, end: dt.date) -> Figures:
@@ -215,7 +227,9 @@ def revenue_data(session: Session, scope: Scope) -> RevenueData:
     """Query the figures of ``scope`` (both periods at once: they are adjacent)."""
     days = revenue_days(session, scope.first_day, scope.period.end)
     before = total(days, scope.previous.start, scope.previous.end) if scope.previous is not None else None
-    return RevenueData(total(days, scope.period.start, scope.period.end), before, per_bucket(days, scope.buckets))
+    now = total(days, scope.period.start, scope.period.end)
+    now.rate_net, now.rate_tax = vat_split(session, scope.period.start, scope.period.end)
+    return RevenueData(now, before, per_bucket(days, scope.buckets))
 
 
 def revenue_kpis(data: RevenueData, *, aw_available: Decimal | None) -> list[Kpi]:

@@ -280,25 +280,30 @@ def test_revoked_device_needs_a_new_registration_and_gets_it(
 
 
 def test_logout_during_a_round_forgets_the_credentials_after_it(
-    qtbot: Any, window: MainWindow, server: Server, org: dict[str, Any], keyring: MemoryKeyring
-) -> None:
+    qtbot: Any, window: MainWindow, server: Server, org: dict[str, Any], keyring: MemoryKeyring,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
     register_through_page(qtbot, window, server, org)
     page = window.settings.sync_page
     assert page.logout_button.isEnabled() and keyring.secrets
+    events: list[str] = []
+    forget = keyring.delete_password
+    monkeypatch.setattr(keyring, "delete_password", lambda *a: (events.append("keyring cleared"), forget(*a)))
+    window.sync.sync_finished.connect(lambda _result: events.append("round finished"))
+    real = SyncClient.run_once
+    monkeypatch.setattr(SyncClient, "run_once", lambda c, d: (time.sleep(0.5), real(c, d))[1])  # a slow round
 
-    with qtbot.waitSignal(window.sync.sync_finished, timeout=ROUND_TIMEOUT):
-        qtbot.mouseClick(page.sync_button, Qt.MouseButton.LeftButton)
-        assert window.sync.running
-        qtbot.mouseClick(page.logout_button, Qt.MouseButton.LeftButton)
-        page.logout_box.button(QMessageBox.StandardButton.Yes).click()  # a round is still running
-        assert keyring.secrets, "the keyring waits for the round (it may still refresh a token)"
+    qtbot.mouseClick(page.sync_button, Qt.MouseButton.LeftButton)
+    assert window.sync.running
+    qtbot.mouseClick(page.logout_button, Qt.MouseButton.LeftButton)
+    page.logout_box.button(QMessageBox.StandardButton.Yes).click()  # while the round may still refresh a token
+    qtbot.waitUntil(lambda: page.message.text() == "Abgemeldet.", timeout=ROUND_TIMEOUT)
 
-    qtbot.waitUntil(lambda: keyring.secrets == {}, timeout=ROUND_TIMEOUT)
+    assert events == ["round finished", "keyring cleared"] and keyring.secrets == {}
     assert window.sync_label.text() == "Sync: Anmeldung erforderlich"
     assert page.values["status"].text() == "Anmeldung erforderlich"
     assert not page.sync_button.isEnabled() and not page.logout_button.isEnabled()
     assert not window.sync._timer.isActive() and window.sync._listener is None
-    assert page.message.text() == "Abgemeldet."
 
 
 def test_payment_grace_banner_and_settings_announced(

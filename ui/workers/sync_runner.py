@@ -153,6 +153,7 @@ class SyncController(QObject):
         self._reset_after_round = False
         self._after_round: Callable[[], None] | None = None  # a logout waiting for the running round
         self._closed = False
+        self._rounds = 0
         self._session: DeviceSession | None = None
         self._client: SyncClient | None = None
         self._listener: PokeListener | None = None
@@ -249,6 +250,7 @@ class SyncController(QObject):
 
     def _round_done(self, result: RoundResult) -> None:
         self.running = False
+        self._rounds += 1  # a count query started before this round must not overwrite its outcome
         if self._closed:
             return
         if self._reset_after_round:
@@ -256,6 +258,7 @@ class SyncController(QObject):
         if self._after_round is not None:  # a logout came in during the round: it wins
             action, self._after_round, self._again = self._after_round, None, False
             self._show(replace(result.status, connection=Connection.AUTH_REQUIRED, last_error=""))
+            self.sync_finished.emit(result)
             action()
             return
         self._show(result.status)
@@ -275,10 +278,10 @@ class SyncController(QObject):
 
     def _round_failed(self, exc: BaseException) -> None:
         """An unexpected error (not a SyncError): logged, shown in the tooltip, retried at the next tick."""
-        self.running = False
         log.error("sync round failed", exc_info=exc)
-        if not self._closed:
-            self._show(replace(self.status, connection=Connection.FAILED, last_error=error_text(exc)))
+        self._round_done(
+            RoundResult(replace(self.status, connection=Connection.FAILED, last_error=error_text(exc)), None, None)
+        )
 
     def _on_poke(self, _seq: int) -> None:
         self.sync_now()
@@ -297,9 +300,11 @@ class SyncController(QObject):
         """Re-read the local state (pending count, entitlement) without a round."""
         if self._closed:
             return
-        connection = self.status.connection
-        error = self.status.last_error
-        self.ctx.query(lambda: read_status(self.db, connection, error=error), self._refreshed)
+        connection, error, rounds = self.status.connection, self.status.last_error, self._rounds
+        self.ctx.query(
+            lambda: read_status(self.db, connection, error=error),
+            lambda status: self._refreshed(status) if rounds == self._rounds else self.refresh(),
+        )
 
     def _refreshed(self, status: SyncStatus) -> None:
         if self._closed:

@@ -8,6 +8,8 @@ card selects it for "CSV exportieren…".
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
@@ -96,7 +98,9 @@ class KpiCard(QFrame):
         change = delta_text(item)
         self.delta_label.setText(change)
         self.delta_label.setStyleSheet(f"color: {delta_colour(item)}; font-weight: 600; font-size: 9.5pt;")
-        self.compare_label.setText(comparison_name(report.previous) if change else _no_comparison(item, report))
+        self.compare_label.setText(
+            comparison_name(report.previous) if change else _no_comparison(item, report)
+        )
         caption = caption_text(item)
         self.caption_label.setText(caption)
         self.caption_label.setToolTip(caption)
@@ -130,7 +134,7 @@ def _no_comparison(item: Kpi, report: KpiReport) -> str:
     return _("kein Vergleichswert") if report.previous is not None else ""
 
 
-def _shown_sparkline(item: Kpi, report: KpiReport) -> tuple[object, ...]:
+def _shown_sparkline(item: Kpi, report: KpiReport) -> tuple[Decimal | int | None, ...]:
     """The sparkline up to the as-of day: days of a running month that have not happened yet would
     draw a drop to zero that is no drop at all."""
     values = item.sparkline

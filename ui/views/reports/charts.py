@@ -13,7 +13,16 @@ from decimal import Decimal
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QFont
-from PySide6.QtWidgets import QButtonGroup, QFrame, QHBoxLayout, QLabel, QToolButton, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QToolButton,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app import formatting
 from app.i18n import N_, _
@@ -34,7 +43,7 @@ MAX_X_LABELS = 12
 GRANULARITY_LABELS = (("day", N_("Tag")), ("week", N_("Woche")), ("month", N_("Monat")))
 
 
-class EuroAxis(pg.AxisItem):
+class EuroAxis(pg.AxisItem):  # type: ignore[misc]  # pyqtgraph has no type hints
     """A value axis in whole euros with German separators ("12.000 €")."""
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
@@ -43,7 +52,7 @@ class EuroAxis(pg.AxisItem):
         return [f"{formatting.number(round(v), 0)}\u00a0€" for v in values]
 
 
-class PercentAxis(pg.AxisItem):
+class PercentAxis(pg.AxisItem):  # type: ignore[misc]
     """A value axis in percent."""
 
     def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802
@@ -106,7 +115,9 @@ class ChartPanel(QFrame):
         point = box.mapSceneToView(position)
         index = round(point.y() if self._horizontal else point.x())
         if 0 <= index < len(self._tips):
-            QToolTip.showText(self.plot.mapToGlobal(self.plot.mapFromScene(position).toPoint()), self._tips[index])
+            QToolTip.showText(
+                self.plot.mapToGlobal(self.plot.mapFromScene(position).toPoint()), self._tips[index]
+            )
 
     def _clear(self) -> None:
         self.plot.getPlotItem().clear()
@@ -179,7 +190,9 @@ class RevenueChart(ChartPanel):
             return
         heights = [float(p.net) for p in points]
         brushes = [QColor(ACCENT) if h >= 0 else QColor(BAD) for h in heights]
-        bars = pg.BarGraphItem(x=list(range(len(points))), height=heights, width=0.72, brushes=brushes, pen=None)
+        bars = pg.BarGraphItem(
+            x=list(range(len(points))), height=heights, width=0.72, brushes=brushes, pen=None
+        )
         item = self.plot.getPlotItem()
         item.addItem(bars)
         every = max(1, -(-len(points) // MAX_X_LABELS))  # ceil: at most a dozen labels under the bars
@@ -190,7 +203,10 @@ class RevenueChart(ChartPanel):
         item.setXRange(-0.6, len(points) - 0.4, padding=0)
         self._tips = [
             _("{label}: {net} netto, {gross} brutto, {count} Rechnungen").format(
-                label=p.label, net=value_text(p.net, "EUR"), gross=value_text(p.gross, "EUR"), count=p.invoices
+                label=p.label,
+                net=value_text(p.net, "EUR"),
+                gross=value_text(p.gross, "EUR"),
+                count=p.invoices,
             )
             for p in points
         ]
@@ -217,7 +233,9 @@ class CategoryChart(ChartPanel):
         shown = list(reversed(rows))  # pyqtgraph counts y upwards: the largest bar goes last = on top
         values = [float(net) for _name, net in shown]
         brushes = [QColor(BAR_COLOURS[(len(shown) - 1 - i) % len(BAR_COLOURS)]) for i in range(len(shown))]
-        bars = pg.BarGraphItem(x0=0, y=list(range(len(shown))), height=0.66, width=values, brushes=brushes, pen=None)
+        bars = pg.BarGraphItem(
+            x0=0, y=list(range(len(shown))), height=0.66, width=values, brushes=brushes, pen=None
+        )
         item = self.plot.getPlotItem()
         item.addItem(bars)
         item.getAxis("left").setTicks([[(i, _short(name, 24)) for i, (name, _net) in enumerate(shown)], []])
@@ -251,7 +269,9 @@ class UtilisationChart(ChartPanel):
         shown = list(reversed(known))
         values = [float(m.utilisation or 0) for m in shown]
         brushes = [QColor(utilisation_colour(m.utilisation)) for m in shown]
-        bars = pg.BarGraphItem(x0=0, y=list(range(len(shown))), height=0.62, width=values, brushes=brushes, pen=None)
+        bars = pg.BarGraphItem(
+            x0=0, y=list(range(len(shown))), height=0.62, width=values, brushes=brushes, pen=None
+        )
         item = self.plot.getPlotItem()
         item.addItem(bars)
         limit = pg.InfiniteLine(pos=100, angle=90, pen=pg.mkPen(LIMIT, width=1.5, style=Qt.PenStyle.DashLine))

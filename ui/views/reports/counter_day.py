@@ -90,23 +90,32 @@ class CounterDayPanel(QWidget):
         )
         self.notice.setText(
             _(
-                "Angemeldet als „{role}“: Hier sehen Sie Ihren eigenen Tag. Umsatzzahlen und Auswertungen der "
-                "Werkstatt sind dem Inhaber vorbehalten (und dem Prüfer zum Lesen)."
+                "Angemeldet als „{role}“: Hier sehen Sie Ihren eigenen Tag. Umsatzzahlen und Auswertungen "
+                "der Werkstatt sind dem Inhaber vorbehalten (und dem Prüfer zum Lesen)."
             ).format(role=role_label)
         )
         self.appointments.show_figures(
             formatting.number(day.appointments, 0),
-            [f"{_(APPOINTMENT_LABELS.get(status, status))}: {count}" for status, count in day.appointments_by_status],
+            [
+                f"{_(APPOINTMENT_LABELS.get(status, status))}: {count}"
+                for status, count in day.appointments_by_status
+            ],
         )
         self.orders.show_figures(
             formatting.number(day.open_orders, 0),
-            [f"{_(ORDER_LABELS.get(status, status))}: {count}" for status, count in day.open_orders_by_status],
+            [
+                f"{_(ORDER_LABELS.get(status, status))}: {count}"
+                for status, count in day.open_orders_by_status
+            ],
         )
         methods = dict(METHOD_LABELS)
         self.payments.show_figures(
             value_text(day.payments_total, "EUR"),
             [
                 ngettext("{count} Zahlung", "{count} Zahlungen", day.payments).format(count=day.payments),
-                *(f"{_(methods.get(m, m))}: {value_text(total, 'EUR')}" for m, total in day.payments_by_method),
+                *(
+                    f"{_(methods.get(m, m))}: {value_text(total, 'EUR')}"
+                    for m, total in day.payments_by_method
+                ),
             ],
         )

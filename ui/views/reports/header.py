@@ -148,6 +148,11 @@ class RangeBar(QWidget):
         finally:
             self._syncing = False
 
+    def refresh_preset(self) -> None:
+        """Recompute a preset's dates from today (the app may run past midnight into a new month)."""
+        if self.preset_name != "custom":
+            self._show_preset(self.preset_name)
+
     def _preset_chosen(self, _index: int) -> None:
         if self._syncing:
             return

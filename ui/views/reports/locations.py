@@ -12,7 +12,7 @@ hidden. Everything here runs on a worker thread: no Qt.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields, replace
 from decimal import Decimal
 from typing import Any, Final, Protocol
@@ -47,7 +47,9 @@ class LocationChoice:
     location_id: str | None
 
 
-def location_choices(source: RollupSource, period: Period, local_id: str | None) -> tuple[LocationChoice, ...]:
+def location_choices(
+    source: RollupSource, period: Period, local_id: str | None
+) -> tuple[LocationChoice, ...]:
     """This location, every other one and "Alle Standorte" – or nothing when there is only one location."""
     rollup = source.rollups(period.start, period.end, group="location")
     groups = [g for g in rollup.groups if g.location_id]
@@ -56,7 +58,11 @@ def location_choices(source: RollupSource, period: Period, local_id: str | None)
         return ()
     names = {g.location_id: g.location_name or g.location_id for g in groups}
     choices = [LocationChoice(_("Dieser Standort"), None)]
-    choices += [LocationChoice(names.get(i, i), i) for i in sorted(ids, key=lambda i: names.get(i, i)) if i != local_id]
+    choices += [
+        LocationChoice(names.get(i, i), i)
+        for i in sorted(ids, key=lambda i: names.get(i, i))
+        if i != local_id
+    ]
     choices.append(LocationChoice(_("Alle Standorte"), ALL_LOCATIONS))
     return tuple(choices)
 
@@ -74,7 +80,7 @@ def _labour_share(figures: Any) -> Decimal | None:
     return percent(figures.labour_net, figures.labour_net + figures.parts_net)
 
 
-VALUES: Final = {
+VALUES: Final[dict[str, Callable[[Any], Decimal | int | None]]] = {
     "revenue_net": lambda f: f.net_total,
     "revenue_gross": lambda f: f.gross_total,
     "invoice_count": _count,
@@ -95,7 +101,9 @@ def rollup_report(
     days = source.rollups(scope.period.start, scope.period.end, group="day", location_id=wanted)
     before = None
     if scope.previous is not None:
-        before = source.rollups(scope.previous.start, scope.previous.end, group="day", location_id=wanted).total
+        before = source.rollups(
+            scope.previous.start, scope.previous.end, group="day", location_id=wanted
+        ).total
     per_bucket = _bucketed(days.groups, scope)
     widgets: list[Kpi] = []
     for item in template:
@@ -105,12 +113,26 @@ def rollup_report(
             continue
         spark = tuple(compute(f) if f is not None else None for f in per_bucket)
         widgets.append(
-            kpi(item.id, item.title, item.unit, compute(days.total), compute(before) if before is not None else None,
-                sparkline=spark, note=_(FROM_SERVER), lower_is_better=item.lower_is_better)  # fmt: skip
+            kpi(
+                item.id,
+                item.title,
+                item.unit,
+                compute(days.total),
+                compute(before) if before is not None else None,
+                sparkline=spark,
+                note=_(FROM_SERVER),
+                lower_is_better=item.lower_is_better,
+            )
         )
     series = tuple(
-        SeriesPoint(b.start, b.end, b.label, f.net_total if f else Decimal("0.00"),
-                    f.gross_total if f else Decimal("0.00"), _count(f) if f else 0)  # fmt: skip
+        SeriesPoint(
+            b.start,
+            b.end,
+            b.label,
+            f.net_total if f else Decimal("0.00"),
+            f.gross_total if f else Decimal("0.00"),
+            _count(f) if f else 0,
+        )
         for b, f in zip(scope.buckets, per_bucket, strict=True)
     )
     return KpiReport(

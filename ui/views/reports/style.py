@@ -33,7 +33,11 @@ ACCENT: Final = "#1e88e5"
 ACCENT_FILL: Final = "#d6e8fb"
 LIMIT: Final = "#455a64"
 BAR_COLOURS: Final = ("#1e88e5", "#43a047", "#fb8c00", "#8e24aa", "#00897b", "#6d4c41", "#546e7a")
-UTILISATION_BANDS: Final = ((Decimal("100"), "#8e24aa"), (Decimal("70"), "#43a047"), (Decimal("40"), "#fb8c00"))
+UTILISATION_BANDS: Final = (
+    (Decimal("100"), "#8e24aa"),
+    (Decimal("70"), "#43a047"),
+    (Decimal("40"), "#fb8c00"),
+)
 """Utilisation bar colours from the top: overbooked, healthy, low; below the last: red."""
 
 CARD_CSS: Final = f"""
@@ -43,7 +47,9 @@ QFrame#kpiCard:hover {{ border-color: #90caf9; }}
 QFrame#kpiCard[selected="true"]:hover {{ border-color: {SELECTED}; }}
 QLabel#kpiTitle {{ color: {TITLE}; font-size: 9pt; font-weight: 600; }}
 QLabel#kpiValue {{ color: {VALUE}; font-size: 17pt; font-weight: 700; }}
-QLabel#kpiValue[available="false"] {{ color: {MUTED}; font-size: 9.5pt; font-weight: 400; font-style: italic; }}
+QLabel#kpiValue[available="false"] {{
+    color: {MUTED}; font-size: 9.5pt; font-weight: 400; font-style: italic;
+}}
 QLabel#kpiCaption {{ color: {TITLE}; font-size: 8.5pt; }}
 """
 PANEL_CSS: Final = (
@@ -70,7 +76,9 @@ KPI_HELP: Final = {
     ),
     "revenue_gross": N_("Wie Umsatz netto, aber mit Umsatzsteuer – das, was die Kunden insgesamt zahlen."),
     "invoice_count": N_("Ausgestellte Rechnungen im Zeitraum; eine Stornorechnung zählt negativ."),
-    "average_invoice": N_("Umsatz netto geteilt durch die Zahl der Rechnungen: was ein Werkstattbesuch bringt."),
+    "average_invoice": N_(
+        "Umsatz netto geteilt durch die Zahl der Rechnungen: was ein Werkstattbesuch bringt."
+    ),
     "labour_share": N_(
         "Anteil des Lohns am Umsatz aus Lohn und Teilen (netto). Lohn bringt meist mehr Marge als Teile."
     ),
@@ -80,14 +88,16 @@ KPI_HELP: Final = {
         "Monteur zeigt das Diagramm „Auslastung der Monteure“."
     ),
     "top_services": N_(
-        "Zahl der verkauften Leistungen; genannt ist die umsatzstärkste. Die ganze Rangliste steht im CSV-Export "
-        "und im PDF-Bericht."
+        "Zahl der verkauften Leistungen; genannt ist die umsatzstärkste. Die ganze Rangliste steht im "
+        "CSV-Export und im PDF-Bericht."
     ),
     "receivables_open": N_(
         "Noch nicht bezahlte Rechnungsbeträge (brutto) am Stichtag, Teilzahlungen abgezogen, stornierte "
         "Rechnungen nicht."
     ),
-    "receivables_overdue": N_("Der Teil der offenen Forderungen, dessen Zahlungsziel am Stichtag überschritten ist."),
+    "receivables_overdue": N_(
+        "Der Teil der offenen Forderungen, dessen Zahlungsziel am Stichtag überschritten ist."
+    ),
     "new_customers": N_("Kunden, die im Zeitraum zum ersten Mal eine Rechnung bekommen haben."),
     "customer_retention": N_("Anteil der aktiven Kunden, die im Zeitraum wiedergekommen sind."),
     "customer_value": N_(
@@ -137,11 +147,12 @@ def delta_text(item: Kpi) -> str:
     if item.delta == 0:
         return _("± 0")
     arrow = "▲" if item.delta > 0 else "▼"
+    size = abs(Decimal(item.delta))
     if item.unit == "%":
-        return _("{arrow} {points} Pp.").format(arrow=arrow, points=percent_number(abs(item.delta)))
+        return _("{arrow} {points} Pp.").format(arrow=arrow, points=percent_number(size))
     if item.delta_percent is not None:
         return f"{arrow} {percent_number(abs(item.delta_percent))}\u00a0%"
-    return f"{arrow} {value_text(abs(item.delta), item.unit)}"  # the previous value was 0: no percentage
+    return f"{arrow} {value_text(size, item.unit)}"  # the previous value was 0: no percentage
 
 
 def delta_colour(item: Kpi) -> str:

@@ -53,7 +53,9 @@ class ReportsView(QWidget):
 
     PAGE_DASHBOARD, PAGE_DAY, PAGE_DENIED = range(3)
 
-    def __init__(self, ctx: UiContext, *, rollups: RollupSource | None = None, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: UiContext, *, rollups: RollupSource | None = None, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.rollups = rollups
@@ -73,7 +75,7 @@ class ReportsView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 10, 16, 6)
         layout.setSpacing(6)
-        self.header = RangeBar(ctx.today)
+        self.header = RangeBar(lambda: self.ctx.today())  # noqa: PLW0108 - ctx.today may be replaced later
         layout.addWidget(self.header)
         self.progress = QProgressBar()
         self.progress.setRange(0, 0)  # indeterminate
@@ -118,7 +120,11 @@ class ReportsView(QWidget):
         self.revenue_chart = RevenueChart()
         self.category_chart = CategoryChart()
         self.utilisation_chart = UtilisationChart()
-        for chart, stretch in ((self.revenue_chart, 5), (self.category_chart, 4), (self.utilisation_chart, 4)):
+        for chart, stretch in (
+            (self.revenue_chart, 5),
+            (self.category_chart, 4),
+            (self.utilisation_chart, 4),
+        ):
             chart.setFixedHeight(CHART_HEIGHT)
             charts.addWidget(chart, stretch)
         self.charts = QWidget()
@@ -142,7 +148,9 @@ class ReportsView(QWidget):
         self.header.range_changed.connect(self._range_changed)
         self.header.location_changed.connect(self._location_changed)
         self.header.csv_all_action.triggered.connect(lambda: self.export_csv(exports.ALL))
-        self.header.csv_selected_action.triggered.connect(lambda: self.export_csv(self.grid.selected or exports.ALL))
+        self.header.csv_selected_action.triggered.connect(
+            lambda: self.export_csv(self.grid.selected or exports.ALL)
+        )
         self.header.pdf_button.clicked.connect(self.export_pdf)
         self.header.start_edit.editingFinished.connect(self.header.flush)
         self.header.end_edit.editingFinished.connect(self.header.flush)
@@ -184,6 +192,7 @@ class ReportsView(QWidget):
         """Compute the screen again in the background."""
         self._dirty = False
         self._reload_timer.stop()
+        self.header.refresh_preset()
         request = self.request()
         if request is None:
             return
@@ -209,7 +218,9 @@ class ReportsView(QWidget):
         if generation != self._generation:
             return
         self._set_loading(False)
-        self.info_label.setText(_("Die Kennzahlen konnten nicht berechnet werden: {error}").format(error=error_text(exc)))
+        self.info_label.setText(
+            _("Die Kennzahlen konnten nicht berechnet werden: {error}").format(error=error_text(exc))
+        )
         self.info_label.setStyleSheet(f"color: {BAD}; font-size: 11pt; padding: 24px;")
         self.info_label.setVisible(True)
 
@@ -255,7 +266,9 @@ class ReportsView(QWidget):
         parts = [_("Zeitraum {range}").format(range=report.period.label())]
         if report.previous is not None:
             parts.append(_("verglichen mit {range}").format(range=report.previous.label()))
-        parts.append(_("Bestände (offene Posten, HU/AU) mit Stand {day}").format(day=f"{report.as_of:%d.%m.%Y}"))
+        parts.append(
+            _("Bestände (offene Posten, HU/AU) mit Stand {day}").format(day=f"{report.as_of:%d.%m.%Y}")
+        )
         parts.append(_("Beträge in Euro, Umsätze ohne Entwürfe, Stornos verrechnet"))
         return " · ".join(parts)
 
@@ -328,7 +341,10 @@ class ReportsView(QWidget):
         if report is None:
             return
         path = exports.ask_save_path(
-            self, _("CSV exportieren"), exports.suggested_name(report, "csv", kpi_id), _("CSV-Dateien (*.csv)")
+            self,
+            _("CSV exportieren"),
+            exports.suggested_name(report, "csv", kpi_id),
+            _("CSV-Dateien (*.csv)"),
         )
         if path is None:
             return
@@ -341,7 +357,10 @@ class ReportsView(QWidget):
         if report is None:
             return
         path = exports.ask_save_path(
-            self, _("PDF-Bericht speichern"), exports.suggested_name(report, "pdf"), _("PDF-Dokumente (*.pdf)")
+            self,
+            _("PDF-Bericht speichern"),
+            exports.suggested_name(report, "pdf"),
+            _("PDF-Dokumente (*.pdf)"),
         )
         if path is None:
             return
