@@ -277,7 +277,7 @@ class Mode(StrEnum):
     PAYMENT_GRACE = "payment_grace"  # past_due, within grace_until: everything works, banner shown
     OFFLINE_GRACE = "offline_grace"  # token expired, server unreachable: everything works, banner shown
     READ_ONLY = "read_only"  # see app.plans.READ_ONLY_FEATURES
-    UNREGISTERED = "unregistered"  # no token yet: register the installation (Einstellungen → Abo)
+    UNREGISTERED = "unregistered"  # no token yet: register the installation (Einstellungen → Sync & Konto)
 
 
 @dataclass(frozen=True)
@@ -311,7 +311,7 @@ class EntitlementState:
                 feature=label,
             )
         raise FeatureLocked(
-            N_("„{feature}“ ist in Ihrem Tarif nicht enthalten. Unter Einstellungen → Abo können Sie wechseln."),
+            N_("„{feature}“ ist in Ihrem Tarif nicht enthalten. Unter Einstellungen → Sync & Konto können Sie wechseln."),
             reason="plan",
             feature=label,
         )
@@ -378,7 +378,7 @@ class Entitlements:
         ent = self._entitlement
         if ent is None:
             banner = _(
-                "Diese Installation ist noch nicht angemeldet. Unter Einstellungen → Abo starten Sie die "
+                "Diese Installation ist noch nicht angemeldet. Unter Einstellungen → Sync & Konto starten Sie die "
                 "{days}-tägige Testphase."
             ).format(days=plans.TRIAL_DAYS)
             return EntitlementState(Mode.UNREGISTERED, frozenset(), (banner,), None, None)
@@ -394,7 +394,7 @@ class Entitlements:
         if plans.is_read_only(ent.status, now=now, grace_until=ent.grace_until):
             banner = _(
                 "Lesemodus: Ihr CarBot-Abo ist nicht aktiv. Ihre Daten bleiben vollständig erhalten, Rechnungen "
-                "können weiterhin angesehen und gedruckt werden. Unter Einstellungen → Abo können Sie es wieder "
+                "können weiterhin angesehen und gedruckt werden. Unter Einstellungen → Sync & Konto können Sie es wieder "
                 "aktivieren."
             )
             return self._state(Mode.READ_ONLY, ent, plans.READ_ONLY_FEATURES, (banner,), grace_end)
@@ -405,7 +405,7 @@ class Entitlements:
             banners.append(
                 _(
                     "Die letzte Zahlung für Ihr CarBot-Abo ist fehlgeschlagen. Bitte aktualisieren Sie Ihre "
-                    "Zahlungsdaten bis {date} (Einstellungen → Abo), sonst wechselt CarBot in den Lesemodus."
+                    "Zahlungsdaten bis {date} (Einstellungen → Sync & Konto), sonst wechselt CarBot in den Lesemodus."
                 ).format(date=_local_datetime(ent.grace_until))
             )
         if now >= ent.expires_at:

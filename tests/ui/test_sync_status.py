@@ -11,6 +11,7 @@ import datetime as dt
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +36,7 @@ from tests.sync.sync_support import LiveServer, MemoryKeyring, make_desktop, reg
 from ui.main import build_context
 from ui.main_window import MainWindow
 from ui.prefs import Prefs
-from ui.sync_status import Connection, status_text
+from ui.sync_status import Connection, SyncStatus, status_text, status_tooltip
 from ui.workers.sync_runner import SyncController
 
 ROUND_TIMEOUT = 20_000
@@ -401,3 +402,22 @@ def test_a_change_on_another_desktop_arrives_by_poke(
         assert window.sync.status.connection is Connection.ONLINE
     finally:
         other.close()
+
+
+def test_status_texts_and_tooltips() -> None:
+    yesterday = dt.datetime.now(dt.UTC).replace(tzinfo=None) - dt.timedelta(days=1)
+    base = SyncStatus(Connection.STARTING, server_url="https://sync.example.de", pending=1, last_sync_at=yesterday)
+    assert status_text(base) == "Sync: wird gestartet … (1 Änderung ausstehend)"
+    failed = replace(base, connection=Connection.FAILED, pending=12, last_error="Der Server meldet einen Konflikt.")
+    assert status_text(failed) == "Sync: Fehler – wird erneut versucht (12 Änderungen ausstehend)"
+    local_time = yesterday.replace(tzinfo=dt.UTC).astimezone()
+    assert status_tooltip(failed).splitlines() == [
+        "Server: https://sync.example.de",
+        f"Letzte Synchronisation: {local_time:%d.%m.%y}, {local_time:%H:%M}",  # not today: with the date
+        "Letzter Fehler: Der Server meldet einen Konflikt.",
+        "Klicken, um jetzt zu synchronisieren.",
+    ]
+    assert status_text(replace(base, connection=Connection.ONLINE, last_sync_at=None)).startswith(
+        "Sync: online · zuletzt noch nie"
+    )
+    assert replace(base, entitlement=None).banner == ""
