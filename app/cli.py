@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from app import __version__, cli_invoicing, i18n
+from app import __version__, cli_invoicing, cli_reports, i18n
 from app.cli_commands import register_core
 from app.cli_output import error
 from app.errors import WorkshopError
@@ -82,6 +82,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar=_("BEFEHL"))
     register_core(sub)
     cli_invoicing.register(sub)
+    cli_reports.register(sub)
     for register in _plugin_registrars(command):
         register(sub)
     return parser

@@ -311,7 +311,10 @@ class EntitlementState:
                 feature=label,
             )
         raise FeatureLocked(
-            N_("„{feature}“ ist in Ihrem Tarif nicht enthalten. Unter Einstellungen → Sync & Konto können Sie wechseln."),
+            N_(
+                "„{feature}“ ist in Ihrem Tarif nicht enthalten. "
+                "Unter Einstellungen → Sync & Konto können Sie wechseln."
+            ),
             reason="plan",
             feature=label,
         )
@@ -394,8 +397,8 @@ class Entitlements:
         if plans.is_read_only(ent.status, now=now, grace_until=ent.grace_until):
             banner = _(
                 "Lesemodus: Ihr CarBot-Abo ist nicht aktiv. Ihre Daten bleiben vollständig erhalten, Rechnungen "
-                "können weiterhin angesehen und gedruckt werden. Unter Einstellungen → Sync & Konto können Sie es wieder "
-                "aktivieren."
+                "können weiterhin angesehen und gedruckt werden. Unter Einstellungen → Sync & Konto können Sie es "
+                "wieder aktivieren."
             )
             return self._state(Mode.READ_ONLY, ent, plans.READ_ONLY_FEATURES, (banner,), grace_end)
         banners: list[str] = []

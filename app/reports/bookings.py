@@ -22,7 +22,7 @@ from typing import Final
 from sqlalchemy.orm import Session
 
 from app.i18n import N_, _
-from app.reports.period import Period, Scope, local_date, month_end, utc_bounds
+from app.reports.period import Period, Scope, bucket_index, local_date, month_end, utc_bounds
 from app.reports.sql import day_of, fetch
 from app.reports.types import Kpi, kpi, percent, unavailable
 from app.services.customers import display_name
@@ -65,9 +65,19 @@ ORDER BY v.hu_due, v.plate
 def _counts(rows: list[tuple[dt.date, str, int]], period: Period) -> Counter[str]:
     counts: Counter[str] = Counter()
     for day, status, count in rows:
-        if day in period:
+        if period.start <= day <= period.end:
             counts[status] += count
     return counts
+
+
+def _per_bucket(rows: list[tuple[dt.date, str, int]], scope: Scope) -> list[Counter[str]]:
+    """The counts of each bucket in one pass."""
+    parts: list[Counter[str]] = [Counter() for _bucket in scope.buckets]
+    for day, status, count in rows:
+        index = bucket_index(scope.buckets, day)
+        if index is not None:
+            parts[index][status] += count
+    return parts
 
 
 def _estimates(session: Session, start: dt.date, end: dt.date) -> list[tuple[dt.date, str, int]]:
@@ -86,14 +96,20 @@ def estimate_kpi(session: Session, scope: Scope) -> Kpi:
     now = _counts(rows, scope.period)
     rate = _acceptance(now)
     before = _acceptance(_counts(rows, scope.previous)) if scope.previous is not None else None
-    spark = tuple(_acceptance(_counts(rows, Period(b.start, b.end))) for b in scope.buckets)
+    spark = tuple(_acceptance(part) for part in _per_bucket(rows, scope))
     detail = [(_(ESTIMATE_LABELS[status]), now[status]) for status in ("accepted", "rejected", "sent", "draft")]
     detail.append((_("Erstellt im Zeitraum"), sum(now.values())))
     return kpi(
-        "estimate_acceptance", _(TITLES["estimate_acceptance"]), "%", rate, before, sparkline=spark,
-        columns=(_("Status"), _("Anzahl")), rows=tuple(detail),
+        "estimate_acceptance",
+        _(TITLES["estimate_acceptance"]),
+        "%",
+        rate,
+        before,
+        sparkline=spark,
+        columns=(_("Status"), _("Anzahl")),
+        rows=tuple(detail),
         note=_("Angenommen ÷ (angenommen + abgelehnt); offene Kostenvoranschläge zählen noch nicht."),
-    )  # fmt: skip
+    )
 
 
 def appointment_kpis(session: Session, scope: Scope) -> list[Kpi]:
@@ -113,17 +129,34 @@ def appointment_kpis(session: Session, scope: Scope) -> list[Kpi]:
 
     now = _counts(rows, scope.period)
     old = _counts(rows, scope.previous) if scope.previous is not None else None
-    parts = [_counts(rows, Period(b.start, b.end)) for b in scope.buckets]
+    parts = _per_bucket(rows, scope)
     detail = tuple((_(label), now[status]) for status, label in APPOINTMENT_LABELS.items())
     columns = (_("Status"), _("Anzahl"))
     return [
-        kpi("appointments", _(TITLES["appointments"]), "Anzahl", booked(now), booked(old) if old is not None else None,
-            sparkline=tuple(booked(p) for p in parts), columns=columns, rows=detail,
-            note=_("Termine im Zeitraum ohne abgesagte.")),
-        kpi("no_show_rate", _(TITLES["no_show_rate"]), "%", no_shows(now), no_shows(old) if old is not None else None,
-            sparkline=tuple(no_shows(p) for p in parts), columns=columns, rows=detail,
-            note=_("Nicht erschienen ÷ (erledigt + nicht erschienen)."), lower_is_better=True),
-    ]  # fmt: skip
+        kpi(
+            "appointments",
+            _(TITLES["appointments"]),
+            "Anzahl",
+            booked(now),
+            booked(old) if old is not None else None,
+            sparkline=tuple(booked(p) for p in parts),
+            columns=columns,
+            rows=detail,
+            note=_("Termine im Zeitraum ohne abgesagte."),
+        ),
+        kpi(
+            "no_show_rate",
+            _(TITLES["no_show_rate"]),
+            "%",
+            no_shows(now),
+            no_shows(old) if old is not None else None,
+            sparkline=tuple(no_shows(p) for p in parts),
+            columns=columns,
+            rows=detail,
+            note=_("Nicht erschienen ÷ (erledigt + nicht erschienen)."),
+            lower_is_better=True,
+        ),
+    ]
 
 
 def hu_due_kpi(session: Session, today: dt.date) -> Kpi:
@@ -141,16 +174,26 @@ def hu_due_kpi(session: Session, today: dt.date) -> Kpi:
         spark.append(months[month])
         month = month_end(month) + dt.timedelta(days=1)
     return kpi(
-        "hu_due", _(TITLES["hu_due"]), "Anzahl", len(rows), None, sparkline=tuple(spark),
-        columns=(_("HU-Monat"), _("Kennzeichen"), _("Fahrzeug"), _("Kunde"), _("Telefon")), rows=detail,
+        "hu_due",
+        _(TITLES["hu_due"]),
+        "Anzahl",
+        len(rows),
+        None,
+        sparkline=tuple(spark),
+        columns=(_("HU-Monat"), _("Kennzeichen"), _("Fahrzeug"), _("Kunde"), _("Telefon")),
+        rows=detail,
         note=_("Fahrzeuge mit HU/AU-Monat bis {day} (Stand heute) – Arbeit, die man gewinnen kann.").format(
-            day=until.strftime("%d.%m.%Y")),
-    )  # fmt: skip
+            day=until.strftime("%d.%m.%Y")
+        ),
+    )
 
 
 def chat_kpi() -> Kpi:
     """The chat widget: no data source yet, so no numbers."""
     return unavailable(
-        "chat_leads", _(TITLES["chat_leads"]), "%", _(CHAT_NOTE),
+        "chat_leads",
+        _(TITLES["chat_leads"]),
+        "%",
+        _(CHAT_NOTE),
         columns=(_("Chats"), _("Leads"), _("Terminquote %")),
-    )  # fmt: skip
+    )

@@ -24,9 +24,8 @@ from app.calendar_rules import OpeningHours, holidays_for, parse_opening_hours
 from app.i18n import N_, _
 from app.models import Mechanic
 from app.reports.period import Period, Scope, bucket_index
-from app.reports.sql import day_of, fetch, hundredths
+from app.reports.sql import day_of, fetch, hundredths, shop_settings
 from app.reports.types import AW_PLACES, Kpi, MechanicUtilisation, kpi, percent
-from app.services.settings import workshop_row
 
 TITLE: Final = N_("Auslastung Monteure")
 UNASSIGNED: Final = N_("nicht zugeordnet")
@@ -44,8 +43,15 @@ class Workforce:
     """Who can work when, from ``start`` to ``end``: mechanics (id → name, hours per day, active) and, per
     day, the AW each could work – kept as running sums so any range costs two look-ups."""
 
-    def __init__(self, mechanics: dict[int, tuple[str, Decimal, bool]], hours: OpeningHours, bundesland: str,
-                 aw_per_hour: int, start: dt.date, end: dt.date) -> None:  # fmt: skip
+    def __init__(
+        self,
+        mechanics: dict[int, tuple[str, Decimal, bool]],
+        hours: OpeningHours,
+        bundesland: str,
+        aw_per_hour: int,
+        start: dt.date,
+        end: dt.date,
+    ) -> None:
         self.mechanics = mechanics
         self.start = start
         holidays: set[dt.date] = set()
@@ -79,34 +85,29 @@ class Workforce:
 
 def workforce(session: Session, start: dt.date, end: dt.date) -> Workforce:
     """Read mechanics and the workshop's calendar settings for the days ``start`` to ``end``."""
-    shop = workshop_row(session)
+    shop = shop_settings(session)
     mechanics = {m.id: (m.name, Decimal(m.hours_per_day), bool(m.active)) for m in session.scalars(select(Mechanic))}
     hours = parse_opening_hours(shop.opening_hours)
-    return Workforce(mechanics, hours, shop.bundesland, shop.aw_per_hour or 10, start, end)
+    return Workforce(mechanics, hours, shop.bundesland, shop.aw_per_hour, start, end)
 
 
-def worked(session: Session, start: dt.date, end: dt.date) -> dict[tuple[dt.date, int | None], Decimal]:
-    """AW worked per (service date, mechanic) from ``start`` to ``end``."""
-    return {
-        (day_of(day), mechanic): Decimal(int(aw or 0)) / 100
-        for day, mechanic, aw in fetch(session, _WORKED, lo=start, hi=end)
-    }
+def worked(session: Session, start: dt.date, end: dt.date) -> list[tuple[dt.date, int | None, int]]:
+    """AW worked (in hundredths) per service date and mechanic from ``start`` to ``end``."""
+    return [(day_of(day), mechanic, int(aw or 0)) for day, mechanic, aw in fetch(session, _WORKED, lo=start, hi=end)]
 
 
-def _rows(
-    force: Workforce, done: dict[int | None, Decimal], start: dt.date, until: dt.date
-) -> list[MechanicUtilisation]:
+def _rows(force: Workforce, done: dict[int | None, int], start: dt.date, until: dt.date) -> list[MechanicUtilisation]:
     rows = []
     for mechanic_id, (name, per_day, active) in force.mechanics.items():
         if not active and mechanic_id not in done:
             continue
         days, available = force.available(mechanic_id, start, until)
-        aw = done.get(mechanic_id, Decimal(0)).quantize(AW_PLACES)
+        aw = (Decimal(done.get(mechanic_id, 0)) / 100).quantize(AW_PLACES)
         rows.append(MechanicUtilisation(mechanic_id, name, per_day, days, available, aw, percent(aw, available)))
     rows.sort(key=lambda r: r.name.casefold())
     if done.get(None):
-        rows.append(MechanicUtilisation(None, _(UNASSIGNED), None, 0, Decimal("0.00"),
-                                        done[None].quantize(AW_PLACES), None))  # fmt: skip
+        unassigned = (Decimal(done[None]) / 100).quantize(AW_PLACES)
+        rows.append(MechanicUtilisation(None, _(UNASSIGNED), None, 0, Decimal("0.00"), unassigned, None))
     return rows
 
 
@@ -118,24 +119,24 @@ def _rate(rows: list[MechanicUtilisation]) -> Decimal | None:
 def utilisation(session: Session, period: Period, today: dt.date) -> list[MechanicUtilisation]:
     """Per mechanic (by name) and, last, the labour nobody was assigned to (chart "Auslastung")."""
     force = workforce(session, period.start, period.end)
-    done: dict[int | None, Decimal] = {}
-    for (_day, mechanic), value in worked(session, period.start, period.end).items():
-        done[mechanic] = done.get(mechanic, Decimal(0)) + value
+    done: dict[int | None, int] = {}
+    for _day, mechanic, value in worked(session, period.start, period.end):
+        done[mechanic] = done.get(mechanic, 0) + value
     return _rows(force, done, period.start, min(period.end, today))
 
 
 def utilisation_kpi(session: Session, scope: Scope) -> tuple[Kpi, list[MechanicUtilisation], Decimal]:
     """The widget "Auslastung Monteure", its rows per mechanic and the workshop's AW available."""
     force = workforce(session, scope.first_day, scope.period.end)
-    now: dict[int | None, Decimal] = {}
-    before: dict[int | None, Decimal] = {}
-    parts: list[dict[int | None, Decimal]] = [{} for _bucket in scope.buckets]
-    for (day, mechanic), value in worked(session, scope.first_day, scope.period.end).items():
+    now: dict[int | None, int] = {}
+    before: dict[int | None, int] = {}
+    parts: list[dict[int | None, int]] = [{} for _bucket in scope.buckets]
+    for day, mechanic, value in worked(session, scope.first_day, scope.period.end):
         index = bucket_index(scope.buckets, day)
         target = now if index is not None else before
-        target[mechanic] = target.get(mechanic, Decimal(0)) + value
+        target[mechanic] = target.get(mechanic, 0) + value
         if index is not None:
-            parts[index][mechanic] = parts[index].get(mechanic, Decimal(0)) + value
+            parts[index][mechanic] = parts[index].get(mechanic, 0) + value
     rows = _rows(force, now, scope.period.start, scope.as_of)
     previous = None
     if scope.previous is not None:
@@ -148,11 +149,23 @@ def utilisation_kpi(session: Session, scope: Scope) -> tuple[Kpi, list[MechanicU
     available = sum((r.aw_available for r in rows), Decimal(0))
     detail = tuple((r.name, r.hours_per_day, r.working_days, r.aw_available, r.aw_worked, r.utilisation) for r in rows)
     widget = kpi(
-        "utilisation", _(TITLE), "%", _rate(rows), previous, sparkline=spark,
-        columns=(_("Monteur"), _("Stunden/Tag"), _("Arbeitstage"), _("AW verfügbar"), _("AW geleistet"),
-                 _("Auslastung %")),
+        "utilisation",
+        _(TITLE),
+        "%",
+        _rate(rows),
+        previous,
+        sparkline=spark,
+        columns=(
+            _("Monteur"),
+            _("Stunden/Tag"),
+            _("Arbeitstage"),
+            _("AW verfügbar"),
+            _("AW geleistet"),
+            _("Auslastung %"),
+        ),
         rows=detail,
         note=_("Geleistete AW (Ist, sonst Soll) je verfügbare AW bis {day}.").format(
-            day=scope.as_of.strftime("%d.%m.%Y")),
-    )  # fmt: skip
+            day=scope.as_of.strftime("%d.%m.%Y")
+        ),
+    )
     return widget, rows, available.quantize(AW_PLACES)

@@ -66,8 +66,15 @@ def _from_zero(chart: VerticalBarChart | HorizontalBarChart | HorizontalLineChar
     chart.valueAxis.valueMin = min(0.0, lowest)
 
 
-def bar_chart(title: str, labels: Sequence[str], values: Sequence[Decimal | int | None], accent: Color,
-              *, width: float, height: float = 170) -> Drawing:  # fmt: skip
+def bar_chart(
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[Decimal | int | None],
+    accent: Color,
+    *,
+    width: float,
+    height: float = 170,
+) -> Drawing:
     """Vertical bars, e.g. net revenue per day, week or month."""
     drawing = _drawing(width, height)
     _title(drawing, title, height)
@@ -85,8 +92,15 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[Decimal | int 
     return drawing
 
 
-def horizontal_bars(title: str, labels: Sequence[str], values: Sequence[Decimal | int | None], accent: Color,
-                    *, width: float, suffix: str = "") -> Drawing:  # fmt: skip
+def horizontal_bars(
+    title: str,
+    labels: Sequence[str],
+    values: Sequence[Decimal | int | None],
+    accent: Color,
+    *,
+    width: float,
+    suffix: str = "",
+) -> Drawing:
     """Horizontal bars with the value printed at each bar (categories, mechanics)."""
     count = max(1, len(labels))
     height = 40 + 16 * count
@@ -109,8 +123,15 @@ def horizontal_bars(title: str, labels: Sequence[str], values: Sequence[Decimal 
     return drawing
 
 
-def line_chart(title: str, labels: Sequence[str], series: Sequence[tuple[str, Sequence[Decimal | int | None]]],
-               accent: Color, *, width: float, height: float = 170) -> Drawing:  # fmt: skip
+def line_chart(
+    title: str,
+    labels: Sequence[str],
+    series: Sequence[tuple[str, Sequence[Decimal | int | None]]],
+    accent: Color,
+    *,
+    width: float,
+    height: float = 170,
+) -> Drawing:
     """Lines over the sub-periods (e.g. open and overdue receivables), with a legend."""
     drawing = _drawing(width, height)
     _title(drawing, title, height)

@@ -34,9 +34,10 @@ def counter_day(session: Session, day: dt.date) -> CounterDay:
     start = dt.datetime.combine(day, dt.time.min)
     appointments = [
         (str(status), int(n))
-        for status, n in fetch(session, _APPOINTMENTS, lo=start.isoformat(" "),
-                               hi=(start + dt.timedelta(days=1)).isoformat(" "))
-    ]  # fmt: skip
+        for status, n in fetch(
+            session, _APPOINTMENTS, lo=start.isoformat(" "), hi=(start + dt.timedelta(days=1)).isoformat(" ")
+        )
+    ]
     orders = [(str(status), int(n)) for status, n in fetch(session, _ORDERS)]
     payments = [(str(method), int(n), int(total or 0)) for method, n, total in fetch(session, _PAYMENTS, day=day)]
     return CounterDay(

@@ -62,10 +62,11 @@ TITLES: Final = {
 
 _VISIT: Final = "i.kind = 'invoice'"
 _NET: Final = cents("i.net_total")
-# Inner: one row per customer. Outer: ONE grouping by everything the widgets count (segment, first visit
-# from lo on, whether and when the active base of each period came back), so SQLite streams the customers
-# once; Python only adds up the few groups. In ``bp``/``bq``: NULL = not in that period's active base,
-# '-' = in the base but not back, else the day of the first visit in the period.
+# Inner: one row per customer. Outer: ONE grouping by everything the widgets count, so SQLite streams the
+# customers once and Python only adds up a few hundred groups: the segment; the first visit ever (its day
+# within the period, 'q' within the previous one); the period's active base (NULL = not in it, '-' = did
+# not come back, else the day of the first visit in the period); the same for the previous period as
+# two flags (only its total is shown); whether the customer visited in each period.
 _PER_CUSTOMER: Final = f"""
 SELECT CASE WHEN last IS NULL THEN NULL
             WHEN last >= :recent AND freq >= {CHAMPION_VISITS} THEN 'champions'
@@ -73,10 +74,9 @@ SELECT CASE WHEN last IS NULL THEN NULL
             WHEN last >= :recent THEN 'new'
             WHEN last >= :active THEN 'at_risk'
             ELSE 'lost' END,
-       CASE WHEN first >= :lo THEN first END,
+       CASE WHEN first >= :p_start THEN first WHEN first >= :q_start THEN 'q' END,
        CASE WHEN base_p THEN coalesce(back_p, '-') END,
-       CASE WHEN base_q THEN coalesce(back_q, '-') END,
-       back_p IS NOT NULL, back_q IS NOT NULL, count(*), sum(m)
+       base_q, back_q IS NOT NULL, back_p IS NOT NULL, count(*), sum(m)
 FROM (
   SELECT min(i.issue_date) AS first,
          max(CASE WHEN {_VISIT} THEN i.issue_date END) AS last,
@@ -99,9 +99,11 @@ class CustomerFacts:
     """The per-customer aggregates of one report, counted."""
 
     segments: dict[str, tuple[int, int]] = field(default_factory=dict)  # segment → (customers, net cents)
-    first_visits: dict[dt.date, int] = field(default_factory=dict)
+    first_visits: dict[dt.date, int] = field(default_factory=dict)  # first visits ever, per day of the period
+    new_q: int = 0  # first visits in the previous period
     back_p: dict[dt.date | None, int] = field(default_factory=dict)  # first visit in P of the active base
-    back_q: dict[dt.date | None, int] = field(default_factory=dict)
+    base_q: int = 0  # the previous period's active base …
+    back_q: int = 0  # … and how many of it came back in the previous period
     active_p: int = 0
     active_q: int = 0
     customers: int = 0
@@ -114,30 +116,36 @@ def customer_facts(session: Session, scope: Scope) -> CustomerFacts:
     previous = scope.previous or period  # without comparison the q-columns are simply not read
     days = dt.timedelta
     params = {
-        "asof": as_of, "freq_from": as_of - days(FREQUENCY_DAYS - 1), "recent": as_of - days(RECENT_DAYS - 1),
-        "active": as_of - days(ACTIVE_DAYS - 1), "lo": scope.first_day,
-        "p_start": period.start, "p_before": period.start - days(1), "p_base": period.start - days(ACTIVE_DAYS),
-        "q_start": previous.start, "q_end": previous.end,
-        "q_before": previous.start - days(1), "q_base": previous.start - days(ACTIVE_DAYS),
-    }  # fmt: skip
+        "asof": as_of,
+        "freq_from": as_of - days(FREQUENCY_DAYS - 1),
+        "recent": as_of - days(RECENT_DAYS - 1),
+        "active": as_of - days(ACTIVE_DAYS - 1),
+        "p_start": period.start,
+        "p_before": period.start - days(1),
+        "p_base": period.start - days(ACTIVE_DAYS),
+        "q_start": previous.start,
+        "q_end": previous.end,
+        "q_before": previous.start - days(1),
+        "q_base": previous.start - days(ACTIVE_DAYS),
+    }
     facts = CustomerFacts()
-
-    def add(counts: dict[dt.date | None, int], key: str) -> None:
-        day = None if key == "-" else day_of(key)
-        counts[day] = counts.get(day, 0) + count
-
-    for segment, first, back_p, back_q, active_p, active_q, count, net in fetch(session, _PER_CUSTOMER, **params):
-        count, net = int(count), int(net or 0)
+    rows = fetch(session, _PER_CUSTOMER, **params)
+    for segment, first, back_p, base_q, active_q, active_p, group_size, group_net in rows:
+        count, net = int(group_size), int(group_net or 0)
         if segment is not None:
             customers, total = facts.segments.get(str(segment), (0, 0))
             facts.segments[str(segment)] = (customers + count, total + net)
-        if first is not None:
+        if first == "q":
+            facts.new_q += count
+        elif first is not None:
             day = day_of(first)
             facts.first_visits[day] = facts.first_visits.get(day, 0) + count
         if back_p is not None:
-            add(facts.back_p, str(back_p))
-        if back_q is not None:
-            add(facts.back_q, str(back_q))
+            key = None if back_p == "-" else day_of(back_p)
+            facts.back_p[key] = facts.back_p.get(key, 0) + count
+        if base_q:
+            facts.base_q += count
+            facts.back_q += count if active_q else 0
         facts.active_p += count if active_p else 0
         facts.active_q += count if active_q else 0
         facts.customers += count
@@ -162,12 +170,11 @@ def _clv(net: int, customers: int) -> Decimal | None:
     return (Decimal(net) / customers / 100).quantize(CENT, rounding=ROUND_HALF_UP)
 
 
-def customer_kpis(session: Session, scope: Scope, revenue: RevenueData) -> list[Kpi]:
-    """The three customer widgets (rules: module docstring)."""
-    facts = customer_facts(session, scope)
+def customer_kpis(facts: CustomerFacts, scope: Scope, revenue: RevenueData) -> list[Kpi]:
+    """The three customer widgets (rules: module docstring) from :func:`customer_facts` and the revenue."""
     period, previous = scope.period, scope.previous
     new_now = _count_between(facts.first_visits, period.start, period.end)
-    new_before = _count_between(facts.first_visits, previous.start, previous.end) if previous else None
+    new_before = facts.new_q if previous else None
     returning = facts.active_p - new_now
     new_rows = (
         (_("Neukunden (erster Besuch im Zeitraum)"), new_now),
@@ -176,7 +183,7 @@ def customer_kpis(session: Session, scope: Scope, revenue: RevenueData) -> list[
         (_("Anteil Neukunden %"), percent(new_now, facts.active_p)),
     )
     rate, retained, base = _retention(facts.back_p, period.end)
-    rate_before = _retention(facts.back_q, previous.end)[0] if previous else None
+    rate_before = percent(facts.back_q, facts.base_q) if previous else None
     retention_rows = (
         (_("Aktive Kunden zu Beginn (Besuch in den 730 Tagen davor)"), base),
         (_("Davon im Zeitraum wiedergekommen"), retained),
@@ -200,17 +207,40 @@ def customer_kpis(session: Session, scope: Scope, revenue: RevenueData) -> list[
         count, net = facts.segments.get(key, (0, 0))
         segment_rows.append((_(label), count, euros(net), _clv(net, count), _(rule)))
     return [
-        kpi("new_customers", _(TITLES["new_customers"]), "Anzahl", new_now, new_before,
+        kpi(
+            "new_customers",
+            _(TITLES["new_customers"]),
+            "Anzahl",
+            new_now,
+            new_before,
             sparkline=tuple(_count_between(facts.first_visits, b.start, b.end) for b in scope.buckets),
-            columns=(_("Kennzahl"), _("Wert")), rows=new_rows),
-        kpi("customer_retention", _(TITLES["customer_retention"]), "%", rate, rate_before,
+            columns=(_("Kennzahl"), _("Wert")),
+            rows=new_rows,
+        ),
+        kpi(
+            "customer_retention",
+            _(TITLES["customer_retention"]),
+            "%",
+            rate,
+            rate_before,
             sparkline=tuple(_retention(facts.back_p, b.end)[0] for b in scope.buckets),
-            columns=(_("Kennzahl"), _("Wert")), rows=retention_rows,
-            note=_("Anteil der aktiven Kunden (Besuch in den 24 Monaten vor Beginn), die im Zeitraum "
-                   "wiedergekommen sind.")),
-        kpi("customer_value", _(TITLES["customer_value"]), "EUR", clv, clv_before, sparkline=tuple(spark_clv),
+            columns=(_("Kennzahl"), _("Wert")),
+            rows=retention_rows,
+            note=_(
+                "Anteil der aktiven Kunden (Besuch in den 24 Monaten vor Beginn), die im Zeitraum wiedergekommen sind."
+            ),
+        ),
+        kpi(
+            "customer_value",
+            _(TITLES["customer_value"]),
+            "EUR",
+            clv,
+            clv_before,
+            sparkline=tuple(spark_clv),
             columns=(_("Segment"), _("Kunden"), _("Umsatz netto gesamt"), _("Ø Kundenwert"), _("Regel")),
             rows=tuple(segment_rows),
             note=_("Ø Nettoumsatz je Kunde seit dem ersten Besuch, Stand {day}.").format(
-                day=scope.as_of.strftime("%d.%m.%Y"))),
-    ]  # fmt: skip
+                day=scope.as_of.strftime("%d.%m.%Y")
+            ),
+        ),
+    ]

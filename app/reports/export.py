@@ -16,12 +16,37 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from app import formatting
 from app.errors import NotFound, ValidationError
 from app.i18n import _
-from app.reports.types import Cell, Kpi, KpiReport
+from app.reports.types import Cell, Kpi, KpiReport, Number
 
 ALL = "all"
 BOM = "\ufeff"
+
+
+def value_text(value: Number | None, unit: str) -> str:
+    """A widget value for people: "1.234,50 €", "59,0 %", "28 AW", "12"; "–" when there is none."""
+    if value is None:
+        return "–"
+    if unit == "EUR":
+        return formatting.money(Decimal(value))
+    if unit == "%":
+        return f"{formatting.number(value, 1)} %"
+    if unit == "AW":
+        return f"{formatting.number(value, 2)} AW"
+    return formatting.number(value, 0)
+
+
+def delta_text(item: Kpi) -> str:
+    """ "+12,5 %" (relative) or "+3,1 Pkt." for percentages; "" without comparison."""
+    if item.delta is None:
+        return ""
+    if item.unit == "%":
+        return f"{'+' if item.delta > 0 else ''}{formatting.number(item.delta, 1)} Pkt."
+    if item.delta_percent is None:
+        return value_text(item.delta, item.unit)
+    return f"{'+' if item.delta_percent > 0 else ''}{formatting.number(item.delta_percent, 1)} %"
 
 
 def cell_text(value: Cell | Decimal | None) -> str:
@@ -38,8 +63,16 @@ def cell_text(value: Cell | Decimal | None) -> str:
 
 
 def _summary_header() -> list[str]:
-    return [_("Kennzahl"), _("Wert"), _("Einheit"), _("Vorperiode"), _("Veränderung"), _("Veränderung %"),
-            _("Verfügbar"), _("Hinweis")]  # fmt: skip
+    return [
+        _("Kennzahl"),
+        _("Wert"),
+        _("Einheit"),
+        _("Vorperiode"),
+        _("Veränderung"),
+        _("Veränderung %"),
+        _("Verfügbar"),
+        _("Hinweis"),
+    ]
 
 
 def _summary_row(item: Kpi) -> list[str]:
@@ -180,5 +213,5 @@ def report_dict(report: KpiReport) -> dict[str, Any]:
                 }
                 for m in report.mechanics
             ],
-        },  # fmt: skip
+        },
     }

@@ -21,7 +21,6 @@ from typing import Final
 from sqlalchemy.orm import Session
 
 from app.i18n import N_, _
-from app.reports.period import Scope
 from app.reports.revenue import SERVICE_KINDS, Figures, RevenueData
 from app.reports.sql import FINAL, SIGN, cents, fetch
 from app.reports.types import CategoryRevenue, Kpi, kpi, percent

@@ -27,39 +27,24 @@ from app.pdf import text
 from app.pdf.fonts import BOLD, REGULAR, register_fonts
 from app.pdf.layout import PdfStyle, paragraph_style, table_style
 from app.reports import charts
-from app.reports.types import Cell, Kpi, KpiReport, Number
+from app.reports.export import delta_text, value_text
+from app.reports.types import Cell, Kpi, KpiReport
 
 MARGIN: Final = 18 * mm
 WIDTH: Final = A4[0] - 2 * MARGIN
-DETAIL_WIDGETS: Final = ("revenue_net", "top_services", "customer_value", "utilisation", "receivables_open",
-                         "new_customers", "estimate_acceptance", "appointments")  # fmt: skip
+DETAIL_WIDGETS: Final = (
+    "revenue_net",
+    "top_services",
+    "customer_value",
+    "utilisation",
+    "receivables_open",
+    "new_customers",
+    "estimate_acceptance",
+    "appointments",
+)
 DETAIL_ROWS: Final = 15
 _RULE: Final = HexColor("#D0D0D0")
 _FILL: Final = HexColor("#F2F2F2")
-
-
-def value_text(value: Number | None, unit: str) -> str:
-    """A widget value for people: "1.234,50 €", "59,0 %", "28 AW", "12"; "–" when there is none."""
-    if value is None:
-        return "–"
-    if unit == "EUR":
-        return formatting.money(Decimal(value))
-    if unit == "%":
-        return f"{formatting.number(value, 1)} %"
-    if unit == "AW":
-        return f"{formatting.number(value, 2)} AW"
-    return formatting.number(value, 0)
-
-
-def delta_text(item: Kpi) -> str:
-    """ "+12,5 %" (relative) or "+3,1 Pkt." for percentages; "" without comparison."""
-    if item.delta is None:
-        return ""
-    if item.unit == "%":
-        return f"{'+' if item.delta > 0 else ''}{formatting.number(item.delta, 1)} Pkt."
-    if item.delta_percent is None:
-        return value_text(item.delta, item.unit)
-    return f"{'+' if item.delta_percent > 0 else ''}{formatting.number(item.delta_percent, 1)} %"
 
 
 def _cell(value: Cell) -> str:
@@ -77,16 +62,18 @@ def _cell(value: Cell) -> str:
 def _table(rows: list[list[Any]], widths: list[float], *, right_from: int = 1) -> Table:
     table = Table(rows, colWidths=widths, repeatRows=1)
     table.setStyle(
-        table_style([
-            ("FONTSIZE", (0, 0), (-1, -1), 8),
-            ("LEADING", (0, 0), (-1, -1), 10),
-            ("FONTNAME", (0, 0), (-1, 0), BOLD),
-            ("BACKGROUND", (0, 0), (-1, 0), _FILL),
-            ("LINEBELOW", (0, 0), (-1, -1), 0.25, _RULE),
-            ("ALIGN", (right_from, 0), (-1, -1), "RIGHT"),
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ])
-    )  # fmt: skip
+        table_style(
+            [
+                ("FONTSIZE", (0, 0), (-1, -1), 8),
+                ("LEADING", (0, 0), (-1, -1), 10),
+                ("FONTNAME", (0, 0), (-1, 0), BOLD),
+                ("BACKGROUND", (0, 0), (-1, 0), _FILL),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, _RULE),
+                ("ALIGN", (right_from, 0), (-1, -1), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
     return table
 
 
@@ -98,8 +85,9 @@ def _overview(report: KpiReport) -> Table:
             rows.append([Paragraph(text.xml(item.title), cell), Paragraph(text.xml(item.note), cell), "", ""])
             continue
         previous = value_text(item.previous, item.unit) if item.previous is not None else ""
-        rows.append([Paragraph(text.xml(item.title), cell), value_text(item.value, item.unit), previous,
-                     delta_text(item)])  # fmt: skip
+        rows.append(
+            [Paragraph(text.xml(item.title), cell), value_text(item.value, item.unit), previous, delta_text(item)]
+        )
     return _table(rows, [WIDTH * 0.4, WIDTH * 0.22, WIDTH * 0.22, WIDTH * 0.16])
 
 
@@ -118,32 +106,65 @@ def _details(item: Kpi) -> list[Any]:
     heading = paragraph_style("detail-title", size=10, bold=True, spaceBefore=8, spaceAfter=4)
     more = len(item.detail_rows) - DETAIL_ROWS
     tail = [Paragraph(text.xml(_("… und {count} weitere (vollständig im CSV-Export).").format(count=more)), cell)]
-    return [CondPageBreak(40 * mm), Paragraph(text.xml(item.title), heading), _table(rows, widths),
-            *(tail if more > 0 else [])]  # fmt: skip
+    return [
+        CondPageBreak(40 * mm),
+        Paragraph(text.xml(item.title), heading),
+        _table(rows, widths),
+        *(tail if more > 0 else []),
+    ]
 
 
 def _charts(report: KpiReport, style: PdfStyle) -> list[Any]:
     accent = style.accent_colour()
     labels = [b.label for b in report.buckets]
     story: list[Any] = [
-        charts.bar_chart(_("Umsatz netto je {unit}").format(unit=_unit(report.granularity)), labels,
-                         [p.net for p in report.series], accent, width=WIDTH),  # fmt: skip
+        charts.bar_chart(
+            _("Umsatz netto je {unit}").format(unit=_unit(report.granularity)),
+            labels,
+            [p.net for p in report.series],
+            accent,
+            width=WIDTH,
+        ),
         Spacer(1, 6 * mm),
     ]
     categories = list(report.categories[:12])
     if categories:
-        story += [CondPageBreak(60 * mm), charts.horizontal_bars(
-            _("Umsatz netto nach Kategorie (€)"), [c.category for c in categories], [c.net for c in categories],
-            accent, width=WIDTH), Spacer(1, 6 * mm)]  # fmt: skip
+        story += [
+            CondPageBreak(60 * mm),
+            charts.horizontal_bars(
+                _("Umsatz netto nach Kategorie (€)"),
+                [c.category for c in categories],
+                [c.net for c in categories],
+                accent,
+                width=WIDTH,
+            ),
+            Spacer(1, 6 * mm),
+        ]
     mechanics = [m for m in report.mechanics if m.mechanic_id is not None]
     if mechanics:
-        story += [CondPageBreak(50 * mm), charts.horizontal_bars(
-            _("Auslastung je Monteur"), [m.name for m in mechanics], [m.utilisation for m in mechanics], accent,
-            width=WIDTH, suffix=" %"), Spacer(1, 6 * mm)]  # fmt: skip
+        story += [
+            CondPageBreak(50 * mm),
+            charts.horizontal_bars(
+                _("Auslastung je Monteur"),
+                [m.name for m in mechanics],
+                [m.utilisation for m in mechanics],
+                accent,
+                width=WIDTH,
+                suffix=" %",
+            ),
+            Spacer(1, 6 * mm),
+        ]
     open_items, overdue = report.kpi("receivables_open"), report.kpi("receivables_overdue")
-    story += [CondPageBreak(65 * mm), charts.line_chart(
-        _("Offene Forderungen am Ende jedes Abschnitts (€)"), labels,
-        [(_("offen"), open_items.sparkline), (_("überfällig"), overdue.sparkline)], accent, width=WIDTH)]  # fmt: skip
+    story += [
+        CondPageBreak(65 * mm),
+        charts.line_chart(
+            _("Offene Forderungen am Ende jedes Abschnitts (€)"),
+            labels,
+            [(_("offen"), open_items.sparkline), (_("überfällig"), overdue.sparkline)],
+            accent,
+            width=WIDTH,
+        ),
+    ]
     return story
 
 
@@ -184,10 +205,20 @@ def render_report_pdf(report: KpiReport, *, style: PdfStyle | None = None) -> by
 
     buffer = io.BytesIO()
     doc = BaseDocTemplate(
-        buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=18 * mm,
-        title=title, author=report.workshop_name, creator="CarBot Werkstatt", invariant=1,
-        initialFontName=REGULAR, enforceColorSpace="rgb", lang="de-DE",
-    )  # fmt: skip
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=18 * mm,
+        title=title,
+        author=report.workshop_name,
+        creator="CarBot Werkstatt",
+        invariant=1,
+        initialFontName=REGULAR,
+        enforceColorSpace="rgb",
+        lang="de-DE",
+    )
     frame = Frame(MARGIN, 16 * mm, WIDTH, A4[1] - MARGIN - 16 * mm, leftPadding=0, rightPadding=0, id="body")
     doc.addPageTemplates([PageTemplate("report", [frame], onPage=decorate)])
     doc.build(story)

@@ -152,8 +152,9 @@ def receivables(session: Session, ends: Iterable[dt.date]) -> list[Receivables]:
         if paid_day is not None:
             cancelled_paid.add(max(_day(paid_day), storno), int(amount))
             cancelled_due_paid.add(max(_day(paid_day), storno, due), int(amount))
-    series = [s.at_each(days) for s in (gross, paid, cancelled_paid, due_gross, cancelled_due, due_paid,
-                                          cancelled_due_paid)]  # fmt: skip
+    series = [
+        s.at_each(days) for s in (gross, paid, cancelled_paid, due_gross, cancelled_due, due_paid, cancelled_due_paid)
+    ]
     return [
         Receivables(day, g - p + cp, dg - cd - (dp - cdp))
         for day, g, p, cp, dg, cd, dp, cdp in zip(days, *series, strict=True)
@@ -177,11 +178,28 @@ def receivables_kpis(session: Session, scope: Scope) -> list[Kpi]:
         day=scope.as_of.strftime("%d.%m.%Y")
     )
     return [
-        kpi("receivables_open", _(TITLE_OPEN), "EUR", euros(now.open), euros(before.open) if before else None,
-            sparkline=tuple(euros(values[day].open) if day else None for day in ends), columns=columns,
-            rows=tuple(rows), note=note, lower_is_better=True),
-        kpi("receivables_overdue", _(TITLE_OVERDUE), "EUR", euros(now.overdue),
+        kpi(
+            "receivables_open",
+            _(TITLE_OPEN),
+            "EUR",
+            euros(now.open),
+            euros(before.open) if before else None,
+            sparkline=tuple(euros(values[day].open) if day else None for day in ends),
+            columns=columns,
+            rows=tuple(rows),
+            note=note,
+            lower_is_better=True,
+        ),
+        kpi(
+            "receivables_overdue",
+            _(TITLE_OVERDUE),
+            "EUR",
+            euros(now.overdue),
             euros(before.overdue) if before else None,
             sparkline=tuple(euros(values[day].overdue) if day else None for day in ends),
-            columns=columns, rows=tuple(rows), note=note, lower_is_better=True),
-    ]  # fmt: skip
+            columns=columns,
+            rows=tuple(rows),
+            note=note,
+            lower_is_better=True,
+        ),
+    ]

@@ -113,8 +113,21 @@ class Figures:
 
     def add(self, other: Figures) -> None:
         """Add ``other`` into this one."""
-        for name in ("invoices", "stornos", "net", "tax", "gross", "storno_net", "storno_gross", "customer_net",
-                     "line_net", "labour", "parts", "aw", "services"):  # fmt: skip
+        for name in (
+            "invoices",
+            "stornos",
+            "net",
+            "tax",
+            "gross",
+            "storno_net",
+            "storno_gross",
+            "customer_net",
+            "line_net",
+            "labour",
+            "parts",
+            "aw",
+            "services",
+        ):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         for point, value in other.rate_net.items():
             self.rate_net[point] = self.rate_net.get(point, 0) + value
@@ -138,8 +151,9 @@ def revenue_days(session: Session, start: dt.date, end: dt.date, *, lines: bool 
     days: dict[dt.date, Figures] = {}
     for row in fetch(session, _INVOICE_DAYS, lo=start, hi=end):
         day = days.setdefault(day_of(row[0]), Figures())
-        (day.invoices, day.stornos, day.net, day.tax, day.gross, day.storno_net, day.storno_gross,
-         day.customer_net) = (int(value or 0) for value in row[1:])  # fmt: skip
+        (day.invoices, day.stornos, day.net, day.tax, day.gross, day.storno_net, day.storno_gross, day.customer_net) = (
+            int(value or 0) for value in row[1:]
+        )
     if lines:
         for row in fetch(session, _LINE_DAYS, lo=start, hi=end):
             day = days.setdefault(day_of(row[0]), Figures())
@@ -197,11 +211,15 @@ def _rate_label(point: int) -> str:
 def vat_rows(figures: Figures) -> tuple[tuple[str, Decimal, Decimal, Decimal], ...]:
     """Net, VAT and gross per rate, any rest (should never occur) and the sum (detail of the revenue)."""
     rows = [
-        (_rate_label(p), euros(figures.rate_net.get(p, 0)), euros(figures.rate_tax.get(p, 0)),
-         euros(figures.rate_net.get(p, 0) + figures.rate_tax.get(p, 0)))
+        (
+            _rate_label(p),
+            euros(figures.rate_net.get(p, 0)),
+            euros(figures.rate_tax.get(p, 0)),
+            euros(figures.rate_net.get(p, 0) + figures.rate_tax.get(p, 0)),
+        )
         for p in RATE_POINTS
         if figures.rate_net.get(p, 0) or figures.rate_tax.get(p, 0)
-    ]  # fmt: skip
+    ]
     rest_net = figures.net - sum(figures.rate_net.values())
     rest_tax = figures.tax - sum(figures.rate_tax.values())
     if rest_net or rest_tax:
@@ -260,22 +278,73 @@ def revenue_kpis(data: RevenueData, *, aw_available: Decimal | None) -> list[Kpi
         (_("Erlös je AW (netto)"), (euros(now.labour) / aw_sold).quantize(Decimal("0.01")) if aw_sold else None),
     ]
     if aw_available is not None:
-        aw_rows += [(_("AW verfügbar (Kapazität)"), aw_available), (_("Verkaufsquote"), percent(aw_sold, aw_available))]
+        aw_rows.append((_("AW verfügbar (Kapazität)"), aw_available))
+        aw_rows.append((_("Verkaufsquote"), percent(aw_sold, aw_available)))
     return [
-        kpi("revenue_net", _(TITLES["revenue_net"]), "EUR", euros(now.net), prev(lambda f: euros(f.net)),
-            sparkline=tuple(euros(f.net) for f in spark), columns=vat_columns, rows=vat_rows(now)),
-        kpi("revenue_gross", _(TITLES["revenue_gross"]), "EUR", euros(now.gross), prev(lambda f: euros(f.gross)),
-            sparkline=tuple(euros(f.gross) for f in spark), columns=vat_columns, rows=vat_rows(now)),
-        kpi("invoice_count", _(TITLES["invoice_count"]), "Anzahl", now.count, prev(lambda f: f.count),
-            sparkline=tuple(f.count for f in spark), columns=(_("Art"), _("Anzahl")), rows=count_rows,
-            note=_("Stornorechnungen zählen im Zeitraum ihres Datums negativ.")),
-        kpi("average_invoice", _(TITLES["average_invoice"]), "EUR", _average(now), prev(_average), sparkline=tuple(_average(f) for f in spark),
+        kpi(
+            "revenue_net",
+            _(TITLES["revenue_net"]),
+            "EUR",
+            euros(now.net),
+            prev(lambda f: euros(f.net)),
+            sparkline=tuple(euros(f.net) for f in spark),
+            columns=vat_columns,
+            rows=vat_rows(now),
+        ),
+        kpi(
+            "revenue_gross",
+            _(TITLES["revenue_gross"]),
+            "EUR",
+            euros(now.gross),
+            prev(lambda f: euros(f.gross)),
+            sparkline=tuple(euros(f.gross) for f in spark),
+            columns=vat_columns,
+            rows=vat_rows(now),
+        ),
+        kpi(
+            "invoice_count",
+            _(TITLES["invoice_count"]),
+            "Anzahl",
+            now.count,
+            prev(lambda f: f.count),
+            sparkline=tuple(f.count for f in spark),
+            columns=(_("Art"), _("Anzahl")),
+            rows=count_rows,
+            note=_("Stornorechnungen zählen im Zeitraum ihres Datums negativ."),
+        ),
+        kpi(
+            "average_invoice",
+            _(TITLES["average_invoice"]),
+            "EUR",
+            _average(now),
+            prev(_average),
+            sparkline=tuple(_average(f) for f in spark),
             columns=(_("Kennzahl"), _("Wert")),
-            rows=((_("Umsatz netto"), euros(now.net)), (_("Rechnungen netto"), now.count),
-                  (_("Durchschnitt netto"), _average(now)))),
-        kpi("labour_share", _(TITLES["labour_share"]), "%", _labour_share(now), prev(_labour_share),
-            sparkline=tuple(_labour_share(f) for f in spark), columns=(_("Bereich"), _("Netto"), _("Anteil %")),
-            rows=mix_rows, note=_("Anteil des Lohns an Lohn plus Teilen (netto).")),
-        kpi("aw_sold", _(TITLES["aw_sold"]), "AW", aw_sold, prev(_aw),
-            sparkline=tuple(_aw(f) for f in spark), columns=(_("Kennzahl"), _("Wert")), rows=tuple(aw_rows)),
-    ]  # fmt: skip
+            rows=(
+                (_("Umsatz netto"), euros(now.net)),
+                (_("Rechnungen netto"), now.count),
+                (_("Durchschnitt netto"), _average(now)),
+            ),
+        ),
+        kpi(
+            "labour_share",
+            _(TITLES["labour_share"]),
+            "%",
+            _labour_share(now),
+            prev(_labour_share),
+            sparkline=tuple(_labour_share(f) for f in spark),
+            columns=(_("Bereich"), _("Netto"), _("Anteil %")),
+            rows=mix_rows,
+            note=_("Anteil des Lohns an Lohn plus Teilen (netto)."),
+        ),
+        kpi(
+            "aw_sold",
+            _(TITLES["aw_sold"]),
+            "AW",
+            aw_sold,
+            prev(_aw),
+            sparkline=tuple(_aw(f) for f in spark),
+            columns=(_("Kennzahl"), _("Wert")),
+            rows=tuple(aw_rows),
+        ),
+    ]

@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Final
 
 from sqlalchemy import text
 from sqlalchemy.orm import Session
+
+from app.calendar_rules import DEFAULT_OPENING_HOURS
+from app.models import Workshop
 
 # Final invoices and Stornorechnungen count; drafts never do.
 FINAL: Final = "i.status = 'final'"
@@ -39,7 +44,13 @@ def day_of(value: Any) -> dt.date:
     """A date read back from a raw SQL result (ISO text, or already a date)."""
     if isinstance(value, dt.date):
         return value
-    return dt.date.fromisoformat(str(value)[:10])
+    return _parse_day(str(value))
+
+
+@lru_cache(maxsize=8192)
+def _parse_day(text_: str) -> dt.date:
+    # Reports read the same few thousand days over and over (per day, per status, per mechanic).
+    return dt.date.fromisoformat(text_[:10])
 
 
 def fetch(session: Session, sql: str, **params: Any) -> Sequence[Any]:
@@ -51,3 +62,22 @@ def fetch(session: Session, sql: str, **params: Any) -> Sequence[Any]:
 def fetch_one(session: Session, sql: str, **params: Any) -> Any:
     """The single row of an aggregate statement."""
     return fetch(session, sql, **params)[0]
+
+
+@dataclass(frozen=True)
+class ShopSettings:
+    """The workshop settings the reports need (name, opening hours JSON, Bundesland, AW per hour)."""
+
+    name: str = ""
+    opening_hours: str = DEFAULT_OPENING_HOURS.to_json()
+    bundesland: str = "BY"
+    aw_per_hour: int = 10
+
+
+def shop_settings(session: Session) -> ShopSettings:
+    """Read the workshop row without creating it (``workshop_row`` would insert defaults – reports never
+    write, and two report threads on a new database would both try to)."""
+    row = session.get(Workshop, 1)
+    if row is None:
+        return ShopSettings()
+    return ShopSettings(row.name, row.opening_hours or "{}", row.bundesland or "BY", row.aw_per_hour or 10)

@@ -110,8 +110,7 @@ class ReportService:
         self._need_revenue()
         self._check_location(location)
         scope = Scope.of(period, today=self.today, compare=compare_to_previous)
-        with self._db.unit() as s:
-            return build_report(s, scope, features=self.features, location=location)
+        return build_report(self._db, scope, features=self.features, location=location)
 
     def revenue_series(self, period: Period, granularity: Granularity | None = None) -> list[SeriesPoint]:
         """Net and gross revenue and invoice count per day, week or month (default: by the length)."""
@@ -154,8 +153,9 @@ class ReportService:
 
     # --- exports -----------------------------------------------------------------------------------
 
-    def export_csv(self, kpi_id: str, path: Path | str, *, period: Period | None = None,
-                   report: KpiReport | None = None) -> Path:  # fmt: skip
+    def export_csv(
+        self, kpi_id: str, path: Path | str, *, period: Period | None = None, report: KpiReport | None = None
+    ) -> Path:
         """Write one widget's data (``kpi_id``) or all (``"all"``) as Excel-friendly CSV: UTF-8 with BOM,
         ``;`` separated, decimal comma. Pass the ``report`` already shown, or a ``period`` to compute."""
         self._need_revenue()

@@ -67,8 +67,13 @@ D = Decimal
 
 
 def person(first: str, last: str) -> dict[str, Any]:
-    return {"name": f"{first} {last}", "street": "Hauptstraße 1", "postcode": "80331", "city": "München",
-            "email": f"{first.lower()}@example.org"}  # fmt: skip
+    return {
+        "name": f"{first} {last}",
+        "street": "Hauptstraße 1",
+        "postcode": "80331",
+        "city": "München",
+        "email": f"{first.lower()}@example.org",
+    }
 
 
 @dataclass
@@ -91,8 +96,14 @@ def _build(db: Database) -> Shop:  # noqa: PLR0915 - one linear story of a works
     payments = PaymentService(db, today=TODAY)
     ids: dict[str, int] = {}
     anna, _changes = CustomerService(db).create(
-        CustomerInput(first_name="Anna", last_name="Müller", street="Hauptstraße 1", postcode="80331",
-                      city="München", email="anna@example.org")  # fmt: skip
+        CustomerInput(
+            first_name="Anna",
+            last_name="Müller",
+            street="Hauptstraße 1",
+            postcode="80331",
+            city="München",
+            email="anna@example.org",
+        )
     )
 
     def imported(customer: dict[str, Any], day: str, *lines: dict[str, Any]) -> int:
@@ -112,8 +123,12 @@ def _build(db: Database) -> Shop:  # noqa: PLR0915 - one linear story of a works
         payments.record(ids[key], amount=amount, method=method, date=day, user="Theke")
 
     dora, emil, carl = person("Dora", "Lang"), person("Emil", "Wagner"), person("Carl", "Schmidt")
-    for key, customer, day, price in (("INV_D", dora, "2026-01-10", "150.00"), ("INV_E", emil, "2026-09-15", "60.00"),
-                                      ("INV_C0", carl, "2027-06-01", "80.00"), ("INV_C1", carl, "2027-10-01", "40.00")):  # fmt: skip
+    for key, customer, day, price in (
+        ("INV_D", dora, "2026-01-10", "150.00"),
+        ("INV_E", emil, "2026-09-15", "60.00"),
+        ("INV_C0", carl, "2027-06-01", "80.00"),
+        ("INV_C1", carl, "2027-10-01", "40.00"),
+    ):
         issue(key, imported(customer, day, part(price)), dt.date.fromisoformat(day))
     pay("INV_D", "178.50", dt.date(2026, 1, 10))
     pay("INV_E", "71.40", dt.date(2026, 9, 15))
@@ -132,8 +147,9 @@ def _build(db: Database) -> Shop:  # noqa: PLR0915 - one linear story of a works
     service_id = services.catalog.get_by_code("IN-0001").id
     orders.add_service(order.id, service_id)
     orders.add_line(order.id, LineInput(kind="part", text="Ölfilter", unit_price_net="20.00"))
-    lines = orders.add_line(order.id, LineInput(kind="part", text="Kaffee-Gutschein", unit_price_net="10.00",
-                                                vat_rate="7")).order.lines  # fmt: skip
+    lines = orders.add_line(
+        order.id, LineInput(kind="part", text="Kaffee-Gutschein", unit_price_net="10.00", vat_rate="7")
+    ).order.lines
     line = next(item for item in lines if item.kind == "labour")
     orders.assign_mechanic(line.id, mechanics["Tobias"])
     orders.open(order.id)
@@ -169,9 +185,13 @@ def _build(db: Database) -> Shop:  # noqa: PLR0915 - one linear story of a works
     _calendar(db, anna.id)
     customer_ids = {row[0]: row[1] for row in _sql(db, "SELECT first_name, id FROM customer")}
     vehicles = VehicleService(db, today=TODAY)
-    for owner, plate, due in (("Anna", "M-AB 1", dt.date(2028, 3, 1)), ("Bernd", "M-AB 2", dt.date(2028, 5, 1)),
-                              ("Carl", "M-AB 3", dt.date(2028, 6, 1)), ("Dora", "M-AB 4", dt.date(2028, 2, 1)),
-                              ("Emil", "M-AB 5", dt.date(2028, 4, 1))):  # fmt: skip
+    for owner, plate, due in (
+        ("Anna", "M-AB 1", dt.date(2028, 3, 1)),
+        ("Bernd", "M-AB 2", dt.date(2028, 5, 1)),
+        ("Carl", "M-AB 3", dt.date(2028, 6, 1)),
+        ("Dora", "M-AB 4", dt.date(2028, 2, 1)),
+        ("Emil", "M-AB 5", dt.date(2028, 4, 1)),
+    ):
         vehicles.create(VehicleInput(customer_id=customer_ids[owner], plate=plate, make="VW", model="Golf", hu_due=due))
     _sql(db, "UPDATE customer SET restricted_at = '2028-03-01 10:00:00' WHERE first_name = 'Emil'")
     return Shop(db, ReportService(db, today=TODAY), ids)
@@ -181,10 +201,14 @@ def _estimates(db: Database, customer_id: int) -> None:
     """Created (local time) → status: the 23:30 ones sit on both sides of midnight, in UTC on the same day."""
     service = EstimateService(db, today=TODAY)
     line = LineInput(kind="part", text="Bremsscheiben", unit_price_net="100.00")
-    for created_utc, action in (("2028-01-10 09:00:00", "reject"), ("2028-02-03 09:00:00", "accept"),
-                                ("2028-02-15 08:00:00", "reject"), ("2028-02-10 12:00:00", "send"),
-                                ("2028-02-29 22:30:00", "accept"),   # 23:30 local on 29 Feb → February
-                                ("2028-02-29 23:30:00", "reject")):  # 00:30 local on 1 March → March  # fmt: skip
+    for created_utc, action in (
+        ("2028-01-10 09:00:00", "reject"),
+        ("2028-02-03 09:00:00", "accept"),
+        ("2028-02-15 08:00:00", "reject"),
+        ("2028-02-10 12:00:00", "send"),
+        ("2028-02-29 22:30:00", "accept"),  # 23:30 local on 29 Feb → February
+        ("2028-02-29 23:30:00", "reject"),
+    ):  # 00:30 local on 1 March → March
         estimate = service.create(customer_id, lines=[line]).estimate
         getattr(service, action)(estimate.id)
         _sql(db, "UPDATE estimate SET created_at = :at WHERE id = :id", at=created_utc, id=estimate.id)
@@ -192,12 +216,22 @@ def _estimates(db: Database, customer_id: int) -> None:
 
 def _calendar(db: Database, customer_id: int) -> None:
     service = AppointmentService(db)
-    for start, status in (("2028-01-10 08:00", "done"), ("2028-01-11 08:00", "done"), ("2028-02-03 08:00", "done"),
-                          ("2028-02-14 09:00", "done"), ("2028-02-29 17:00", "done"), ("2028-02-21 10:00", "no_show"),
-                          ("2028-02-22 10:00", "cancelled"), ("2028-02-28 11:00", "confirmed"),
-                          ("2028-03-01 07:30", "done"), ("2028-03-10 09:00", "confirmed")):  # fmt: skip
+    for start, status in (
+        ("2028-01-10 08:00", "done"),
+        ("2028-01-11 08:00", "done"),
+        ("2028-02-03 08:00", "done"),
+        ("2028-02-14 09:00", "done"),
+        ("2028-02-29 17:00", "done"),
+        ("2028-02-21 10:00", "no_show"),
+        ("2028-02-22 10:00", "cancelled"),
+        ("2028-02-28 11:00", "confirmed"),
+        ("2028-03-01 07:30", "done"),
+        ("2028-03-10 09:00", "confirmed"),
+    ):
         begin = dt.datetime.fromisoformat(start)
-        data = AppointmentInput(start=begin, end=begin + dt.timedelta(minutes=30), customer_id=customer_id, title="Service")
+        data = AppointmentInput(
+            start=begin, end=begin + dt.timedelta(minutes=30), customer_id=customer_id, title="Service"
+        )
         appointment = service.book(data, force=True).appointment
         if status == "cancelled":
             service.cancel(appointment.id)
@@ -243,7 +277,8 @@ def test_revenue_nets_stornos_and_splits_vat_per_rate(feb: KpiReport) -> None:
     # gross 146.84 − 357 + 238 − 238 + 59.50 + 885.34; January 259.42 + 357.00
     assert values(feb, "revenue_gross") == (D("734.68"), D("616.42"), D("118.26"), D("19.2"))
     assert feb.kpi("revenue_net").detail_rows == (
-        # 19 %: 114.40 − 300 + 200 − 200 + 50 + 786 (incl. the Altteil value 50); tax 21.74 − 57 + 38 − 38 + 9.50 + 149.34
+        # 19 %: 114.40 − 300 + 200 − 200 + 50 + 786 (with the Altteil value 50);
+        # its tax 21.74 − 57 + 38 − 38 + 9.50 + 149.34
         ("19 %", D("650.40"), D("123.58"), D("773.98")),
         ("7 %", D("10.00"), D("0.70"), D("10.70")),
         ("0 %", D("-50.00"), D("0.00"), D("-50.00")),  # the Altteil set-off
@@ -263,7 +298,7 @@ def test_a_storno_in_a_later_period_reduces_that_period_and_cancelled_invoices_d
     assert shop.reports.kpis(Period(dt.date(2028, 2, 25), dt.date(2028, 2, 25))).kpi("revenue_net").value == 0
 
 
-def test_period_edges_include_the_first_and_the_last_day_leap_day_included(shop: Shop) -> None:
+def test_period_edges_include_the_first_and_the_last_day_leap_day_included(shop: Shop, feb: KpiReport) -> None:
     assert shop.reports.kpis(Period(FEB.start, FEB.start)).kpi("revenue_net").value == D("124.40")
     leap_day = shop.reports.kpis(Period(FEB.end, FEB.end))
     assert leap_day.kpi("revenue_net").value == D("736.00")
@@ -273,25 +308,23 @@ def test_period_edges_include_the_first_and_the_last_day_leap_day_included(shop:
     assert march.previous == FEB
     assert march.kpi("revenue_net").value == D("0.00")
     assert march.kpi("revenue_net").previous == D("610.40")
-    spark = dict(zip((b.start for b in _feb_buckets()), _feb_report_sparkline(shop), strict=True))
+    spark = dict(zip((b.start for b in feb.buckets), feb.kpi("revenue_net").sparkline, strict=True))
     assert (spark[dt.date(2028, 2, 1)], spark[dt.date(2028, 2, 5)], spark[dt.date(2028, 2, 29)]) == (
-        D("124.40"), D("-300.00"), D("736.00"))  # fmt: skip
+        D("124.40"),
+        D("-300.00"),
+        D("736.00"),
+    )
     assert sum(spark.values()) == D("610.40")
-
-
-def _feb_buckets() -> tuple[Any, ...]:
-    return buckets(FEB)
-
-
-def _feb_report_sparkline(shop: Shop) -> tuple[Any, ...]:
-    return shop.reports.kpis(FEB).kpi("revenue_net").sparkline
 
 
 def test_invoice_count_and_average_invoice(feb: KpiReport) -> None:
     # 4 invoices − 2 Stornos in February; January 2 invoices.
     assert values(feb, "invoice_count") == (2, 2, 0, D("0.0"))
     assert feb.kpi("invoice_count").detail_rows == (
-        ("Rechnungen ausgestellt", 4), ("Stornorechnungen", 2), ("Rechnungen netto (ohne stornierte)", 2))  # fmt: skip
+        ("Rechnungen ausgestellt", 4),
+        ("Stornorechnungen", 2),
+        ("Rechnungen netto (ohne stornierte)", 2),
+    )
     assert values(feb, "average_invoice") == (D("305.20"), D("259.00"), D("46.20"), D("17.8"))  # 610.40 / 2, 518 / 2
 
 
@@ -300,8 +333,10 @@ def test_labour_share_and_aw_sold(feb: KpiReport) -> None:
     # January: 118 / (118 + 400) = 22.78 %.
     assert values(feb, "labour_share") == (D("59.0"), D("22.8"), D("36.2"), D("158.8"))
     assert feb.kpi("labour_share").detail_rows[:3] == (
-        ("Lohn", D("330.40"), D("54.1")), ("Teile und Austauschteile", D("230.00"), D("37.7")),
-        ("Sonstiges (Gebühren, Rabatte, Altteil)", D("50.00"), D("8.2")))  # fmt: skip
+        ("Lohn", D("330.40"), D("54.1")),
+        ("Teile und Austauschteile", D("230.00"), D("37.7")),
+        ("Sonstiges (Gebühren, Rabatte, Altteil)", D("50.00"), D("8.2")),
+    )
     # AW 8 + 20 (January 10); capacity 3,680 AW (see the utilisation test): 28 / 3680 = 0.76 %.
     assert values(feb, "aw_sold") == (D("28.00"), D("10.00"), D("18.00"), D("180.0"))
     assert dict(feb.kpi("aw_sold").detail_rows)["Verkaufsquote"] == D("0.8")
@@ -320,14 +355,16 @@ def test_revenue_series_by_week_and_month(shop: Shop) -> None:
     weeks = shop.reports.revenue_series(FEB, "week")
     assert [(p.label, p.net) for p in weeks] == [
         ("KW 5", D("-175.60")),  # 1–6 Feb: 124.40 − 300
-        ("KW 6", D("0.00")),     # 7–13 Feb: 200 − 200
-        ("KW 7", D("50.00")),    # 14–20 Feb (Sunday the 20th: INV6)
+        ("KW 6", D("0.00")),  # 7–13 Feb: 200 − 200
+        ("KW 7", D("50.00")),  # 14–20 Feb (Sunday the 20th: INV6)
         ("KW 8", D("0.00")),
-        ("KW 9", D("736.00")),   # 28–29 Feb
-    ]  # fmt: skip
+        ("KW 9", D("736.00")),  # 28–29 Feb
+    ]
     months = shop.reports.revenue_series(Period(JAN.start, FEB.end), "month")
     assert [(p.label, p.net, p.gross, p.invoices) for p in months] == [
-        ("Jan 2028", D("518.00"), D("616.42"), 2), ("Feb 2028", D("610.40"), D("734.68"), 2)]  # fmt: skip
+        ("Jan 2028", D("518.00"), D("616.42"), 2),
+        ("Feb 2028", D("610.40"), D("734.68"), 2),
+    ]
 
 
 # --- what was sold --------------------------------------------------------------------------------------
@@ -342,12 +379,17 @@ def test_top_services_by_catalogue_code_or_text_and_revenue_by_category(shop: Sh
     ]
     categories = shop.reports.revenue_by_category(FEB)
     assert [(c.category, c.net) for c in categories] == [
-        ("Arbeit ohne Katalogbezug", D("236.00")), ("Teile und Austauschteile", D("230.00")),
-        ("Inspektion", D("94.40")), ("Gebühren ohne Katalogbezug", D("50.00"))]  # fmt: skip
+        ("Arbeit ohne Katalogbezug", D("236.00")),
+        ("Teile und Austauschteile", D("230.00")),
+        ("Inspektion", D("94.40")),
+        ("Gebühren ohne Katalogbezug", D("50.00")),
+    ]
     assert sum((c.net for c in categories), D(0)) == D("610.40")
     assert feb.categories == tuple(categories)
     assert [s.name for s in shop.reports.top_services(FEB, by="count", limit=2)] == [
-        "Lichtmaschine aus- und einbauen", "Inspektion klein (Zwischeninspektion) – Kleinwagen"]  # fmt: skip
+        "Lichtmaschine aus- und einbauen",
+        "Inspektion klein (Zwischeninspektion) – Kleinwagen",
+    ]
 
 
 # --- receivables ----------------------------------------------------------------------------------------
@@ -363,8 +405,8 @@ def test_receivables_with_partial_payments_and_stornos(feb: KpiReport) -> None:
     spark_open = dict(zip((b.start for b in feb.buckets), feb.kpi("receivables_open").sparkline, strict=True))
     spark_due = dict(zip((b.start for b in feb.buckets), feb.kpi("receivables_overdue").sparkline, strict=True))
     day = dt.date
-    assert spark_open[day(2028, 2, 1)] == D("663.26")   # 159.42 + 357.00 + 146.84
-    assert spark_open[day(2028, 2, 5)] == D("306.26")   # INV5 cancelled
+    assert spark_open[day(2028, 2, 1)] == D("663.26")  # 159.42 + 357.00 + 146.84
+    assert spark_open[day(2028, 2, 5)] == D("306.26")  # INV5 cancelled
     assert spark_open[day(2028, 2, 10)] == D("494.26")  # INV4 issued (238.00), 50.00 paid on INV2
     assert spark_open[day(2028, 2, 11)] == D("256.26")  # INV4 paid
     assert (spark_due[day(2028, 2, 15)], spark_due[day(2028, 2, 16)]) == (D("159.42"), D("256.26"))  # INV2 due 15th
@@ -378,20 +420,45 @@ def test_receivables_equal_a_naive_computation_on_random_data(db: Database) -> N
     for number in range(1, 401):
         issued = start + dt.timedelta(days=rng.randint(0, 420))
         gross = D(rng.randint(1000, 90000)) / 100
-        invoices.append({"id": number, "kind": "invoice", "status": "draft", "number": f"R{number}", "cancels_id": None,
-                         "issue_date": issued, "due_date": issued + dt.timedelta(days=rng.choice((0, 14, 30))),
-                         "gross_total": gross})  # fmt: skip
+        invoices.append(
+            {
+                "id": number,
+                "kind": "invoice",
+                "status": "draft",
+                "number": f"R{number}",
+                "cancels_id": None,
+                "issue_date": issued,
+                "due_date": issued + dt.timedelta(days=rng.choice((0, 14, 30))),
+                "gross_total": gross,
+            }
+        )
         paid = D(0)
         for _n in range(rng.choice((0, 1, 1, 2))):
             amount = min(gross - paid, (gross * D(rng.choice(("0.3", "0.5", "1")))).quantize(D("0.01")))
             if amount > 0:  # some payments before the invoice's date: a typing slip the report must survive
-                payments.append({"invoice_id": number, "date": issued + dt.timedelta(days=rng.randint(-3, 60)),
-                                 "amount": amount, "method": "transfer"})  # fmt: skip
+                payments.append(
+                    {
+                        "invoice_id": number,
+                        "date": issued + dt.timedelta(days=rng.randint(-3, 60)),
+                        "amount": amount,
+                        "method": "transfer",
+                    }
+                )
                 paid += amount
         if rng.random() < 0.1:
             cancelled = issued + dt.timedelta(days=rng.randint(0, 40))
-            invoices.append({"id": 1000 + number, "kind": "storno", "status": "draft", "number": f"S{number}",
-                             "cancels_id": number, "issue_date": cancelled, "due_date": cancelled, "gross_total": -gross})  # fmt: skip
+            invoices.append(
+                {
+                    "id": 1000 + number,
+                    "kind": "storno",
+                    "status": "draft",
+                    "number": f"S{number}",
+                    "cancels_id": number,
+                    "issue_date": cancelled,
+                    "due_date": cancelled,
+                    "gross_total": -gross,
+                }
+            )
     with db.unit() as s:
         s.execute(Invoice.__table__.insert(), invoices)
         s.execute(text("UPDATE invoice SET status = 'final'"))
@@ -420,8 +487,11 @@ def test_new_and_returning_customers(feb: KpiReport) -> None:
     # February: Anna (first visit 1 Feb) and Bernd (29 Feb) are new, Carl returns. January: only Carl, returning.
     assert values(feb, "new_customers") == (2, 0, 2, None)
     assert feb.kpi("new_customers").detail_rows == (
-        ("Neukunden (erster Besuch im Zeitraum)", 2), ("Wiederkehrende Kunden", 1),
-        ("Kunden mit Besuch im Zeitraum", 3), ("Anteil Neukunden %", D("66.7")))  # fmt: skip
+        ("Neukunden (erster Besuch im Zeitraum)", 2),
+        ("Wiederkehrende Kunden", 1),
+        ("Kunden mit Besuch im Zeitraum", 3),
+        ("Anteil Neukunden %", D("66.7")),
+    )
     spark = dict(zip((b.start for b in feb.buckets), feb.kpi("new_customers").sparkline, strict=True))
     assert (spark[dt.date(2028, 2, 1)], spark[dt.date(2028, 2, 29)], sum(spark.values())) == (1, 1, 2)
 
@@ -448,7 +518,8 @@ def test_customer_lifetime_value_and_rfm_segments(feb: KpiReport) -> None:
         ("Verloren", 1, D("150.00"), D("150.00")),
     ]
     assert feb.kpi("customer_value").sparkline[-1] == D("291.68")
-    assert feb.kpi("customer_value").sparkline[0] == D("282.67") + 0 * feb.kpi("customer_value").sparkline[0] or True
+    # At the end of 1 Feb Anna is a customer too: (848 + 124.40) / 4; on 5 Feb INV5's Storno: (972.40 − 300) / 4.
+    assert feb.kpi("customer_value").sparkline[:5] == (D("243.10"), D("243.10"), D("243.10"), D("243.10"), D("168.10"))
 
 
 # --- workshop and front office --------------------------------------------------------------------------
@@ -462,7 +533,11 @@ def test_utilisation_per_mechanic_from_working_days_and_holidays(shop: Shop, feb
     assert set(rows) == {"Tobias Brandl", "Sandra Kögl", "nicht zugeordnet"}
     tobias, sandra = rows["Tobias Brandl"], rows["Sandra Kögl"]
     assert (tobias.working_days, tobias.aw_available, tobias.aw_worked, tobias.utilisation) == (
-        25, D("1840.00"), D("9.00"), D("0.5"))  # fmt: skip
+        25,
+        D("1840.00"),
+        D("9.00"),
+        D("0.5"),
+    )
     assert (sandra.aw_worked, sandra.utilisation) == (D("10.00"), D("0.5"))
     assert rows["nicht zugeordnet"].aw_worked == D("20.00")
     # Workshop: 39 / 3,680 = 1.06 %. January: 1 Jan (Sat) and 6 Jan (Thu) are holidays in Bavaria →
@@ -476,7 +551,12 @@ def test_estimate_acceptance_uses_the_local_date_of_creation(feb: KpiReport) -> 
     # 00:30 on 1 March (still 29 Feb in UTC) is March's. 2 / (2 + 1); January: 0 / 1.
     assert values(feb, "estimate_acceptance") == (D("66.7"), D("0.0"), D("66.7"), None)
     assert feb.kpi("estimate_acceptance").detail_rows == (
-        ("Angenommen", 2), ("Abgelehnt", 1), ("Versendet", 1), ("Entwurf", 0), ("Erstellt im Zeitraum", 4))  # fmt: skip
+        ("Angenommen", 2),
+        ("Abgelehnt", 1),
+        ("Versendet", 1),
+        ("Entwurf", 0),
+        ("Erstellt im Zeitraum", 4),
+    )
 
 
 def test_appointments_and_no_show_rate(feb: KpiReport) -> None:
@@ -519,8 +599,13 @@ def test_at_least_twelve_widgets_each_with_a_sparkline_over_the_buckets(feb: Kpi
 def test_owner_and_auditor_see_revenue_the_counter_only_its_day(shop: Shop) -> None:
     assert shop.reports.for_role("auditor").kpis(FEB).kpi("revenue_net").value == D("610.40")
     counter = shop.reports.for_role("counter")
-    for call in (lambda: counter.kpis(FEB), lambda: counter.revenue_series(FEB), lambda: counter.pdf(period=FEB),
-                 lambda: counter.mechanic_utilisation(FEB), lambda: counter.revenue_by_category(FEB)):  # fmt: skip
+    for call in (
+        lambda: counter.kpis(FEB),
+        lambda: counter.revenue_series(FEB),
+        lambda: counter.pdf(period=FEB),
+        lambda: counter.mechanic_utilisation(FEB),
+        lambda: counter.revenue_by_category(FEB),
+    ):
         with pytest.raises(PermissionDenied) as caught:
             call()
         assert str(caught.value) == (
@@ -531,7 +616,12 @@ def test_owner_and_auditor_see_revenue_the_counter_only_its_day(shop: Shop) -> N
     # 10 March: one appointment; open orders: INV4's and INV5's (back to completed after the Storno), the
     # draft invoice's (completed) and Sandra's (in progress); one card payment of 85.34 on INV3.
     assert (day.day, day.appointments, day.open_orders, day.payments, day.payments_total) == (
-        TODAY, 1, 4, 1, D("85.34"))  # fmt: skip
+        TODAY,
+        1,
+        4,
+        1,
+        D("85.34"),
+    )
     assert day.open_orders_by_status == (("completed", 3), ("in_progress", 1))
     assert day.payments_by_method == (("card", D("85.34")),)
     with pytest.raises(PermissionDenied, match="nur den heutigen Tag"):
@@ -569,12 +659,18 @@ def test_presets_previous_periods_and_buckets() -> None:
     assert Period(dt.date(2028, 3, 1), dt.date(2028, 3, 31)).previous() == FEB
     assert preset("year", TODAY).previous() == Period(dt.date(2027, 1, 1), dt.date(2027, 12, 31))
     assert preset("quarter", TODAY).previous() == Period(dt.date(2027, 10, 1), dt.date(2027, 12, 31))
-    assert Period(dt.date(2028, 2, 20), dt.date(2028, 3, 1)).previous() == Period(dt.date(2028, 2, 9), dt.date(2028, 2, 19))
-    assert [granularity_for(Period(dt.date(2028, 1, 1), dt.date(2028, 1, 1) + dt.timedelta(days=n))) for n in
-            (30, 31, 182, 183)] == ["day", "week", "week", "month"]  # fmt: skip
+    assert Period(dt.date(2028, 2, 20), dt.date(2028, 3, 1)).previous() == Period(
+        dt.date(2028, 2, 9), dt.date(2028, 2, 19)
+    )
+    assert [
+        granularity_for(Period(dt.date(2028, 1, 1), dt.date(2028, 1, 1) + dt.timedelta(days=n)))
+        for n in (30, 31, 182, 183)
+    ] == ["day", "week", "week", "month"]
     assert [(b.label, b.start, b.end) for b in buckets(Period(dt.date(2028, 2, 27), dt.date(2028, 3, 6)), "week")] == [
-        ("KW 8", dt.date(2028, 2, 27), dt.date(2028, 2, 27)), ("KW 9", dt.date(2028, 2, 28), dt.date(2028, 3, 5)),
-        ("KW 10", dt.date(2028, 3, 6), dt.date(2028, 3, 6))]  # fmt: skip
+        ("KW 8", dt.date(2028, 2, 27), dt.date(2028, 2, 27)),
+        ("KW 9", dt.date(2028, 2, 28), dt.date(2028, 3, 5)),
+        ("KW 10", dt.date(2028, 3, 6), dt.date(2028, 3, 6)),
+    ]
     with pytest.raises(ValidationError, match="endet .* vor seinem Beginn"):
         Period(dt.date(2028, 3, 1), dt.date(2028, 2, 1))
     with pytest.raises(ValidationError, match="Unbekannter Zeitraum"):
@@ -584,7 +680,9 @@ def test_presets_previous_periods_and_buckets() -> None:
 def test_local_dates_follow_berlin_time_across_daylight_saving() -> None:
     # Summer time starts on 26 March 2028: that day has 23 hours.
     assert utc_bounds(Period(dt.date(2028, 3, 26), dt.date(2028, 3, 26))) == (
-        dt.datetime(2028, 3, 25, 23, 0), dt.datetime(2028, 3, 26, 22, 0))  # fmt: skip
+        dt.datetime(2028, 3, 25, 23, 0),
+        dt.datetime(2028, 3, 26, 22, 0),
+    )
     assert local_date(dt.datetime(2028, 2, 29, 22, 59)) == dt.date(2028, 2, 29)
     assert local_date(dt.datetime(2028, 2, 29, 23, 0)) == dt.date(2028, 3, 1)
     assert local_date(dt.datetime(2028, 7, 31, 22, 0)) == dt.date(2028, 8, 1)  # CEST: UTC + 2
@@ -608,8 +706,11 @@ def test_csv_is_excel_friendly_per_widget_and_for_all(shop: Shop, feb: KpiReport
     assert "Chats, Leads und Terminquote;;%;;;;nein;Chat folgt – noch keine Daten" in everything
     with pytest.raises(NotFound, match="Kennzahl „umsatz“ gibt es nicht"):
         shop.reports.export_csv("umsatz", tmp_path / "x.csv", report=feb)
-    assert shop.reports.export_csv("all", tmp_path / "alle.csv", period=FEB).read_text("utf-8-sig").startswith(
-        "CarBot Werkstatt – Kennzahlen;Kfz-Meisterbetrieb Huber GmbH")  # fmt: skip
+    assert (
+        shop.reports.export_csv("all", tmp_path / "alle.csv", period=FEB)
+        .read_text("utf-8-sig")
+        .startswith("CarBot Werkstatt – Kennzahlen;Kfz-Meisterbetrieb Huber GmbH")
+    )
 
 
 def test_pdf_management_report_with_charts(shop: Shop, feb: KpiReport) -> None:
@@ -623,3 +724,15 @@ def test_pdf_management_report_with_charts(shop: Shop, feb: KpiReport) -> None:
     fonts = {f.get_object()["/BaseFont"] for page in reader.pages for f in page["/Resources"]["/Font"].values()}
     assert fonts and all("DejaVuSans" in str(font) for font in fonts)  # embedded only, no Helvetica
     assert shop.reports.pdf(report=feb) == pdf  # reproducible
+
+
+def test_empty_database_and_future_periods_show_no_figures_but_never_fail(db: Database, shop: Shop) -> None:
+    empty = ReportService(db, today=TODAY).kpis(FEB)
+    assert empty.kpi("revenue_net").value == D("0.00") and empty.kpi("average_invoice").value is None
+    assert empty.kpi("utilisation").value is None and empty.kpi("customer_value").value is None
+    future = shop.reports.kpis(Period(dt.date(2028, 4, 1), dt.date(2028, 4, 30)))
+    assert future.as_of == TODAY and future.kpi("revenue_net").value == D("0.00")
+    assert set(future.kpi("receivables_open").sparkline) == {None}  # April has not begun
+    # As of today: INV3 885.34 − 85.34 + INV2 146.84 − 50.00 (INV1 was paid in full on 5 March).
+    assert future.kpi("receivables_open").value == D("896.84")
+    assert future.kpi("utilisation").sparkline[0] is None
