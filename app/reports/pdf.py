@@ -15,6 +15,7 @@ import io
 from decimal import Decimal
 from typing import Any, Final
 
+from babel.numbers import format_decimal
 from reportlab.lib.colors import HexColor
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -22,7 +23,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import BaseDocTemplate, CondPageBreak, Frame, PageTemplate, Paragraph, Spacer, Table
 
 from app import formatting
-from app.i18n import _
+from app.i18n import _, locale_name
 from app.pdf import text
 from app.pdf.fonts import BOLD, REGULAR, register_fonts
 from app.pdf.layout import PdfStyle, paragraph_style, table_style
@@ -53,7 +54,9 @@ def _cell(value: Cell) -> str:
     if isinstance(value, dt.date):
         return value.strftime("%d.%m.%Y")
     if isinstance(value, Decimal):
-        return formatting.number(value, 2)
+        # As many decimals as the figure has (cents, one for percentages), always shown: 1.234,50 · 42,0
+        places = max(0, -int(value.as_tuple().exponent))
+        return format_decimal(value, format="#,##0." + "0" * places if places else "#,##0", locale=locale_name())
     if isinstance(value, int):
         return formatting.number(value, 0)
     return str(value)
@@ -92,26 +95,50 @@ def _overview(report: KpiReport) -> Table:
 
 
 def _details(item: Kpi) -> list[Any]:
+    """The widget's detail table: text wraps on the left, numbers align right; columns as wide as their
+    longest entry needs (within limits)."""
     if not item.detail_columns or not item.detail_rows:
         return []
     cell = paragraph_style("detail-cell", size=7.5)
-    rows: list[list[Any]] = [[Paragraph(f"<b>{text.xml(c)}</b>", cell) for c in item.detail_columns]]
-    rows += [
-        [Paragraph(text.xml(_cell(v)), cell) if i == 0 else _cell(v) for i, v in enumerate(row)]
-        for row in item.detail_rows[:DETAIL_ROWS]
+    shown = item.detail_rows[:DETAIL_ROWS]
+    numeric = [
+        all(isinstance(row[c], int | Decimal) or row[c] is None for row in shown)
+        for c in range(len(item.detail_columns))
     ]
-    count = len(item.detail_columns)
-    first = WIDTH * (0.34 if count > 2 else 0.6)
-    widths = [first] + [(WIDTH - first) / (count - 1)] * (count - 1)
+    header = [
+        Paragraph(f"<b>{text.xml(c)}</b>", paragraph_style("detail-head", size=7.5, alignment=2 if n else 0))
+        for c, n in zip(item.detail_columns, numeric, strict=True)
+    ]
+    rows: list[list[Any]] = [header]
+    rows += [
+        [_cell(v) if numeric[i] else Paragraph(text.xml(_cell(v)), cell) for i, v in enumerate(row)] for row in shown
+    ]
+    # A column is as wide as its longest entry (capped), at least as wide as its header's longest word.
+    weights = [
+        max(
+            max(len(word) for word in str(title).split()) + 4,
+            min(max(len(_cell(row[i])) for row in shown), 14 if numeric[i] else 34),
+        )
+        for i, title in enumerate(item.detail_columns)
+    ]
+    widths = [WIDTH * w / sum(weights) for w in weights]
+    table = Table(rows, colWidths=widths, repeatRows=1)
+    table.setStyle(
+        table_style(
+            [
+                ("FONTSIZE", (0, 0), (-1, -1), 7.5),
+                ("LEADING", (0, 0), (-1, -1), 9.5),
+                ("BACKGROUND", (0, 0), (-1, 0), _FILL),
+                ("LINEBELOW", (0, 0), (-1, -1), 0.25, _RULE),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                *[("ALIGN", (i, 1), (i, -1), "RIGHT") for i, n in enumerate(numeric) if n],
+            ]
+        )
+    )
     heading = paragraph_style("detail-title", size=10, bold=True, spaceBefore=8, spaceAfter=4)
     more = len(item.detail_rows) - DETAIL_ROWS
     tail = [Paragraph(text.xml(_("… und {count} weitere (vollständig im CSV-Export).").format(count=more)), cell)]
-    return [
-        CondPageBreak(40 * mm),
-        Paragraph(text.xml(item.title), heading),
-        _table(rows, widths),
-        *(tail if more > 0 else []),
-    ]
+    return [CondPageBreak(40 * mm), Paragraph(text.xml(item.title), heading), table, *(tail if more > 0 else [])]
 
 
 def _charts(report: KpiReport, style: PdfStyle) -> list[Any]:
