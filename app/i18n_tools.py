@@ -21,6 +21,7 @@ PACKAGES = ("app", "ui", "drivers", "sync")
 ERROR_KEYWORDS = (
     "WorkshopError",
     "ValidationError",
+    "PermissionDenied",
     "NotFound",
     "InvalidTransition",
     "ConflictError",
