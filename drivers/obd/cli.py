@@ -46,10 +46,7 @@ def cmd_ports(args: argparse.Namespace) -> int:
     ports = list_ports()
     if args.json:
         emit_json(
-            [
-                {"url": p.url, "description": p.description, "kind": p.kind, "suggested": p.suggested}
-                for p in ports
-            ]
+            [{"url": p.url, "description": p.description, "kind": p.kind, "suggested": p.suggested} for p in ports]
         )
         return 0
     for port in ports:
@@ -64,8 +61,7 @@ def _dtc_json(group: DtcGroup) -> list[dict[str, str]]:
 
 def _readiness_json(status: VehicleStatus) -> list[dict[str, Any]]:
     return [
-        {"monitor": m.key, "name": m.name, "supported": m.supported, "complete": m.complete}
-        for m in status.monitors
+        {"monitor": m.key, "name": m.name, "supported": m.supported, "complete": m.complete} for m in status.monitors
     ]
 
 
@@ -105,11 +101,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     emit(_("FIN: {vin}").format(vin=vin.vin or vin.text))
     if status.state == "ok":
         mil = _("an") if status.mil else _("aus")
-        emit(
-            _("Motorkontrollleuchte: {mil}, {count} gespeicherte Fehler").format(
-                mil=mil, count=status.dtc_count
-            )
-        )
+        emit(_("Motorkontrollleuchte: {mil}, {count} gespeicherte Fehler").format(mil=mil, count=status.dtc_count))
         for monitor in status.monitors:
             if monitor.supported:
                 done = _("abgeschlossen") if monitor.complete else _("nicht abgeschlossen")
@@ -143,9 +135,7 @@ class _CsvLog:
         if self.started is None:
             self.started = sample.at
             units = [sample.values[n].unit for n in self.names]
-            self.writer.writerow(
-                ["t_s"] + [f"{n} [{u}]" if u else n for n, u in zip(self.names, units, strict=True)]
-            )
+            self.writer.writerow(["t_s"] + [f"{n} [{u}]" if u else n for n, u in zip(self.names, units, strict=True)])
         cells = [f"{sample.at - self.started:.3f}"]
         for name in self.names:
             value = sample.values[name]
@@ -183,9 +173,7 @@ def cmd_live(args: argparse.Namespace) -> int:
                 "values": stats.values,
                 "seconds": round(stats.seconds, 3),
                 "batched": stats.batched,
-                "last": {
-                    n: {"value": v.value, "unit": v.unit, "state": v.state.value} for n, v in final.items()
-                },
+                "last": {n: {"value": v.value, "unit": v.unit, "state": v.state.value} for n, v in final.items()},
             }
         )
         return 0
@@ -223,14 +211,10 @@ def cmd_clear(args: argparse.Namespace) -> int:
 
 
 def _connection_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--port", required=True, help=_("Adapter: COM3, /dev/ttyUSB0, /dev/rfcomm0, socket://IP:PORT")
-    )
+    parser.add_argument("--port", required=True, help=_("Adapter: COM3, /dev/ttyUSB0, /dev/rfcomm0, socket://IP:PORT"))
     parser.add_argument("--protocol", default=None, help=_("ELM-Protokollnummer 1–9/A (0 = suchen)"))
     parser.add_argument("--baudrate", type=int, default=None, help=_("Baudrate (Standard: automatisch)"))
-    parser.add_argument(
-        "--deadline", type=float, default=15.0, help=_("Zeitlimit für das Verbinden in Sekunden")
-    )
+    parser.add_argument("--deadline", type=float, default=15.0, help=_("Zeitlimit für das Verbinden in Sekunden"))
     parser.add_argument("--json", action="store_true", help=_("Ausgabe als JSON"))
 
 
@@ -249,9 +233,7 @@ def register(sub: Any) -> None:
     p.add_argument("--pids", required=True, help=_("Messwerte, z. B. RPM,SPEED,COOLANT_TEMP"))
     p.add_argument("--seconds", type=float, default=5.0, help=_("Dauer in Sekunden"))
     p.add_argument("--csv", type=Path, default=None, help=_("Werte zusätzlich als CSV-Datei schreiben"))
-    p.add_argument(
-        "--no-batch", action="store_true", help=_("keine gebündelten Anfragen (für problematische Adapter)")
-    )
+    p.add_argument("--no-batch", action="store_true", help=_("keine gebündelten Anfragen (für problematische Adapter)"))
     p.set_defaults(handler=cmd_live)
     p = commands.add_parser("clear", help=_("Fehlerspeicher löschen (Mode 04)"))
     _connection_options(p)

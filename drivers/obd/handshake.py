@@ -136,9 +136,7 @@ def _detail(lines: list[str]) -> str:
     return texts[-1] if texts else (_("unverständliche Antwort") if lines else _("keine Antwort"))
 
 
-def _connected(
-    adapter: ConnectionInfo, number: str, protocol: Any, reply: Reply, *, searched: bool
-) -> ConnectionInfo:
+def _connected(adapter: ConnectionInfo, number: str, protocol: Any, reply: Reply, *, searched: bool) -> ConnectionInfo:
     ecus = tuple(dict.fromkeys(ecu_label(number, m.tx_id) for m in reply.engine_first()))
     return ConnectionInfo(
         url=adapter.url,

@@ -70,9 +70,7 @@ class LiveSampler:
         supported = reader.supported_pids()
         self._asked = [c for c in self.commands if c.pid in supported]
         self._unsupported = {
-            c.name: not_ok(c.name, c.pid, ReplyState.UNSUPPORTED)
-            for c in self.commands
-            if c.pid not in supported
+            c.name: not_ok(c.name, c.pid, ReplyState.UNSUPPORTED) for c in self.commands if c.pid not in supported
         }
         self._groupable = [c for c in self._asked if batchable(c)]
         self._recent: deque[tuple[float, int]] = deque()
@@ -116,16 +114,12 @@ class LiveSampler:
     def sample(self, *, deadline: float | None = None) -> LiveSample:
         """Read every chosen PID once; each value carries its own state (NO DATA, refused …)."""
         groups = self._groups()
-        limit = Deadline(
-            deadline if deadline is not None else self.reader.command_timeout * max(1, len(groups))
-        )
+        limit = Deadline(deadline if deadline is not None else self.reader.command_timeout * max(1, len(groups)))
         values: dict[str, PidValue] = dict(self._unsupported)
         for group in groups:
             if len(group) == 1:
                 command = group[0]
-                values[command.name] = self.reader.value_from(
-                    self.reader.pid_request(command.pid, limit), command
-                )
+                values[command.name] = self.reader.value_from(self.reader.pid_request(command.pid, limit), command)
             else:
                 reply = self.reader.request(batch_command(group), expect=b"\x41", deadline=limit)
                 self._split(reply, group, values)

@@ -114,9 +114,7 @@ class ObdReader:
         self.batching = self.memory.facts(url, adapter_id=info.adapter_id).batching if self.memory else None
         if self.memory is not None:
             self.memory.record(url, adapter_id=info.adapter_id, protocol=info.protocol)
-        log.info(
-            "connected to %s: %s, %s in %.2f s", url, info.adapter_id, info.protocol_name, self.info.seconds
-        )
+        log.info("connected to %s: %s, %s in %.2f s", url, info.adapter_id, info.protocol_name, self.info.seconds)
         return self.info
 
     def _remembered(self, url: str) -> str | None:
@@ -141,9 +139,7 @@ class ObdReader:
     def __enter__(self) -> ObdReader:
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.close()
 
     def remember(self, *, vin: str | None = None, batching: bool | None = None) -> None:

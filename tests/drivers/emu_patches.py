@@ -14,11 +14,7 @@ import elm.obd_message as m
 
 def dtc_frames(emulator: Any, dtc_list: list[str], sid: str, header: str = m.ECU_R_ADDR_E) -> str:
     """``<sid> <count> <code bytes…>`` as ISO-TP frames."""
-    codes = (
-        []
-        if emulator.counters.get("cmd_dtc_cleared")
-        else [(c or "").replace(" ", "").upper() for c in dtc_list]
-    )
+    codes = [] if emulator.counters.get("cmd_dtc_cleared") else [(c or "").replace(" ", "").upper() for c in dtc_list]
     codes = [c for c in codes if len(c) == 4 and all(ch in "0123456789ABCDEF" for ch in c)]
     data = [sid, f"{len(codes):02X}"] + [part for code in codes for part in (code[:2], code[2:])]
     return str(m.iso_tp_frames(data, header))

@@ -145,9 +145,7 @@ def stop(emu: Any) -> None:
 
 
 @contextmanager
-def running_emulator(
-    scenario: str = "car", *, delay: float = 0.0, net_port: int | None = None
-) -> Iterator[Any]:
+def running_emulator(scenario: str = "car", *, delay: float = 0.0, net_port: int | None = None) -> Iterator[Any]:
     """``with running_emulator() as emu: url(emu)`` — started and stopped around the block."""
     emu = start(scenario, delay=delay, net_port=net_port)
     try:

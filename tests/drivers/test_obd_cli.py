@@ -35,15 +35,11 @@ def test_ports_json(capsys: pytest.CaptureFixture[str]) -> None:
     } in ports
 
 
-def test_scan_json_and_remembered_protocol(
-    capsys: pytest.CaptureFixture[str], car: Any, tmp_path: Path
-) -> None:
+def test_scan_json_and_remembered_protocol(capsys: pytest.CaptureFixture[str], car: Any, tmp_path: Path) -> None:
     db = str(tmp_path / "carbot.db")
     emulated.DTC_STORED[:] = ["0143", "0300"]
     emulated.DTC_PENDING[:] = ["0420"]
-    code, scan, _err = run(
-        capsys, "--db", db, "obd", "scan", "--port", emulator.url(car), "--protocol", "6", "--json"
-    )
+    code, scan, _err = run(capsys, "--db", db, "obd", "scan", "--port", emulator.url(car), "--protocol", "6", "--json")
     assert code == 0
     assert scan["vin"] == "WP0ZZZ99ZTS390000"
     assert scan["protocol"] == "6" and scan["mil"] is True and 12 < scan["voltage"] < 15
@@ -62,18 +58,12 @@ def test_scan_json_and_remembered_protocol(
         },
     ]
     assert [d["code"] for d in scan["dtcs"]["pending"]] == ["P0420"] and scan["dtcs"]["permanent"] == []
-    assert {"monitor": "misfire", "name": "Zündaussetzer", "supported": True, "complete": True} in scan[
-        "readiness"
-    ]
+    assert {"monitor": "misfire", "name": "Zündaussetzer", "supported": True, "complete": True} in scan["readiness"]
     memory = json.loads((tmp_path / "obd_links.json").read_text(encoding="utf-8"))
     assert memory["ports"][emulator.url(car)]["protocol"] == "6"
-    code, text, _err = run(
-        capsys, "--db", db, "obd", "scan", "--port", emulator.url(car)
-    )  # protocol from memory
+    code, text, _err = run(capsys, "--db", db, "obd", "scan", "--port", emulator.url(car))  # protocol from memory
     assert code == 0
-    assert (
-        "Protokoll: 6 – ISO 15765-4 (CAN 11/500)" in text and "P0300 – " in text and "Zündaussetzer" in text
-    )
+    assert "Protokoll: 6 – ISO 15765-4 (CAN 11/500)" in text and "P0300 – " in text and "Zündaussetzer" in text
 
 
 def test_live_json_and_csv(capsys: pytest.CaptureFixture[str], car: Any, tmp_path: Path) -> None:
@@ -122,9 +112,7 @@ def test_live_json_and_csv(capsys: pytest.CaptureFixture[str], car: Any, tmp_pat
 def test_clear_needs_yes(capsys: pytest.CaptureFixture[str], car: Any, tmp_path: Path) -> None:
     emulated.DTC_STORED[:] = ["0143"]
     port = emulator.url(car)
-    code, _out, err = run(
-        capsys, "--db", str(tmp_path / "c.db"), "obd", "clear", "--port", port, "--protocol", "6"
-    )
+    code, _out, err = run(capsys, "--db", str(tmp_path / "c.db"), "obd", "clear", "--port", port, "--protocol", "6")
     assert code == 2 and "--yes" in err
     assert not car.counters.get("cmd_dtc_cleared")
     code, result, _err = run(
@@ -145,8 +133,6 @@ def test_clear_needs_yes(capsys: pytest.CaptureFixture[str], car: Any, tmp_path:
 
 
 def test_missing_adapter_is_a_german_error(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, _out, err = run(
-        capsys, "--db", str(tmp_path / "c.db"), "obd", "scan", "--port", "/dev/ttyUSB-fehlt"
-    )
+    code, _out, err = run(capsys, "--db", str(tmp_path / "c.db"), "obd", "scan", "--port", "/dev/ttyUSB-fehlt")
     assert code == 1
     assert "Adapter nicht gefunden (/dev/ttyUSB-fehlt)" in err

@@ -168,11 +168,7 @@ def test_search_when_the_remembered_protocol_fails() -> None:
         original = emu.handle_request
 
         def only_can(cmd: str, do_write: bool = False) -> Any:  # a car that does not talk K-line
-            if (
-                cmd == "0100"
-                and emu.counters.get("cmd_try_proto") == 3
-                and emu.counters.get("cmd_proto") != "0"
-            ):
+            if cmd == "0100" and emu.counters.get("cmd_try_proto") == 3 and emu.counters.get("cmd_proto") != "0":
                 return None, cmd, "<writeln>BUS INIT: ...ERROR</writeln>"
             return original(cmd, do_write)
 

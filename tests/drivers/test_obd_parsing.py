@@ -85,9 +85,7 @@ def test_batched_reply_is_split_by_pid_length_in_any_order() -> None:
 
 
 def test_vin_is_decoded_completely_on_can_and_legacy() -> None:
-    can = classify(
-        ["7E81014490201575030", "7E8215A5A5A39395A54", "7E82253333930303030"], CAN, expect=b"\x49\x02"
-    )
+    can = classify(["7E81014490201575030", "7E8215A5A5A39395A54", "7E82253333930303030"], CAN, expect=b"\x49\x02")
     assert decode_vin(can.messages) == "WP0ZZZ99ZTS390000"
     # python-OBD's own decoder loses the trailing zeros of the same bytes (obd.md §2.3)
     assert obd.commands.VIN(list(can.messages)).value != b"WP0ZZZ99ZTS390000"
@@ -199,9 +197,7 @@ def test_ports_are_classified_and_wifi_is_suggested(monkeypatch: pytest.MonkeyPa
             hwid="BTHENUM\\x",
             vid=None,
         ),
-        SimpleNamespace(
-            device="/dev/ttyUSB0", description="FT232R USB UART", hwid="USB VID:PID=0403:6001", vid=0x0403
-        ),
+        SimpleNamespace(device="/dev/ttyUSB0", description="FT232R USB UART", hwid="USB VID:PID=0403:6001", vid=0x0403),
     ]
     monkeypatch.setattr("serial.tools.list_ports.comports", lambda: found)
     listed = ports.list_ports()

@@ -79,9 +79,7 @@ def invoices(services: Services) -> dict[str, tuple[int, str]]:
     return made
 
 
-def make_view(
-    qtbot: Any, services: Services, tmp_path: Path, *, role: str = "owner", **kwargs: Any
-) -> ReportsView:
+def make_view(qtbot: Any, services: Services, tmp_path: Path, *, role: str = "owner", **kwargs: Any) -> ReportsView:
     """The tab with the given role preference, shown (a synchronous runner loads at once)."""
     ctx = make_ctx(services, tmp_path, kwargs.pop("runner", None))
     ctx.prefs.set(prefs_mod.ROLE, role)
@@ -93,9 +91,7 @@ def make_view(
 
 
 @pytest.fixture
-def view(
-    qtbot: Any, services: Services, invoices: dict[str, tuple[int, str]], tmp_path: Path
-) -> Iterator[ReportsView]:
+def view(qtbot: Any, services: Services, invoices: dict[str, tuple[int, str]], tmp_path: Path) -> Iterator[ReportsView]:
     """The owner's tab over the invoices above."""
     yield make_view(qtbot, services, tmp_path)
 
@@ -166,13 +162,9 @@ def test_the_charts_draw_the_services_series_categories_and_mechanics(
     assert view.revenue_chart.rows == [(p.label, p.net) for p in days]
     assert ("02.04.", Decimal("218.00")) in view.revenue_chart.rows
     assert view.revenue_chart.note_label.text() == "Summe 268,00\u00a0€ · 2 Rechnungen"
-    assert dict(view.category_chart.rows) == {
-        c.category: c.net for c in service.revenue_by_category(APRIL) if c.net
-    }
+    assert dict(view.category_chart.rows) == {c.category: c.net for c in service.revenue_by_category(APRIL) if c.net}
     mechanics = service.mechanic_utilisation(APRIL)
-    assert view.utilisation_chart.rows == [
-        (m.name, m.utilisation) for m in mechanics if m.mechanic_id is not None
-    ]
+    assert view.utilisation_chart.rows == [(m.name, m.utilisation) for m in mechanics if m.mechanic_id is not None]
     assert any(share and share > 0 for _name, share in view.utilisation_chart.rows)
 
     view.revenue_chart.buttons["week"].click()
@@ -214,9 +206,7 @@ def test_a_custom_range_is_typed_in_the_date_fields(qtbot: Any, view: ReportsVie
     assert view.header.error_label.text() == "Das Ende liegt vor dem Beginn."
 
 
-def test_a_new_invoice_elsewhere_reloads_the_visible_tab(
-    qtbot: Any, view: ReportsView, services: Services
-) -> None:
+def test_a_new_invoice_elsewhere_reloads_the_visible_tab(qtbot: Any, view: ReportsView, services: Services) -> None:
     customer, _changes = services.customers.create(
         CustomerInput(kind="business", company="Taxi Meier", street="Weg 3", postcode="80331", city="München")
     )
@@ -224,20 +214,14 @@ def test_a_new_invoice_elsewhere_reloads_the_visible_tab(
     loads = view.loads
     view.ctx.bus.operation_did_execute.emit(Changes(invoices=True), None)
     assert view.loads == loads  # after a short pause: a burst of changes reloads once
-    qtbot.waitUntil(
-        lambda: view.grid.cards["revenue_net"].value_label.text() == "300,00\u00a0€", timeout=2000
-    )
+    qtbot.waitUntil(lambda: view.grid.cards["revenue_net"].value_label.text() == "300,00\u00a0€", timeout=2000)
     assert view.loads == loads + 1
 
 
-def test_this_month_follows_the_calendar_when_the_app_runs_into_a_new_month(
-    qtbot: Any, view: ReportsView
-) -> None:
+def test_this_month_follows_the_calendar_when_the_app_runs_into_a_new_month(qtbot: Any, view: ReportsView) -> None:
     view.ctx.today = lambda: dt.date(2026, 5, 1)
     view.ctx.bus.operation_did_execute.emit(Changes(appointments=True), None)
-    qtbot.waitUntil(
-        lambda: shown_period(view) == Period(dt.date(2026, 5, 1), dt.date(2026, 5, 31)), timeout=2000
-    )
+    qtbot.waitUntil(lambda: shown_period(view) == Period(dt.date(2026, 5, 1), dt.date(2026, 5, 31)), timeout=2000)
     assert view.grid.cards["revenue_net"].value_label.text() == "0,00\u00a0€"
     assert view.grid.cards["revenue_net"].compare_label.text() == "ggü. Vormonat"
 
@@ -337,9 +321,7 @@ def test_csv_of_all_widgets_and_of_the_selected_one(
     assert view.grid.selected is None and not view.header.csv_selected_action.isEnabled()
 
 
-def test_pdf_report_is_written(
-    qtbot: Any, view: ReportsView, save_as: list[tuple[str, str]], tmp_path: Path
-) -> None:
+def test_pdf_report_is_written(qtbot: Any, view: ReportsView, save_as: list[tuple[str, str]], tmp_path: Path) -> None:
     messages: list[str] = []
     view.ctx.bus.status_message_posted.connect(messages.append)
     view.header.pdf_button.click()
@@ -467,9 +449,7 @@ def test_the_gui_stays_responsive_while_the_figures_load(
         probe.timeout.connect(lambda: ticks.append(clock.elapsed()))
         probe.start()
         view.show()  # the first show starts the load
-        assert (
-            view.loading and view.progress.isVisibleTo(view) and view.header.loading_label.isVisibleTo(view)
-        )
+        assert view.loading and view.progress.isVisibleTo(view) and view.header.loading_label.isVisibleTo(view)
         assert view.info_label.text() == "Kennzahlen werden berechnet …"
         view.header.choose_preset("last_month")  # picked while the first answer is still being computed
         view.header.flush()

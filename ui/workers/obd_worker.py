@@ -175,9 +175,7 @@ class ObdWorker(QObject):
         if self._state is LinkState.CONNECTED and self._reader is not None and self._reader.connected:
             return True
         if self._state is LinkState.LOST:
-            self.error_occurred.emit(
-                _("Die Verbindung ist unterbrochen – der Adapter wird gerade neu verbunden.")
-            )
+            self.error_occurred.emit(_("Die Verbindung ist unterbrochen – der Adapter wird gerade neu verbunden."))
         else:
             self.error_occurred.emit(_("Nicht verbunden – bitte zuerst mit dem Adapter verbinden."))
         return False
@@ -254,9 +252,7 @@ class ObdWorker(QObject):
         assert self._reconnector is not None
         seconds = math.ceil(self._reconnector.wait_time())
         error = self._reconnector.last_error
-        reason = (
-            error.message if error is not None else _("Verbindung zum Adapter verloren – Stecker prüfen.")
-        )
+        reason = error.message if error is not None else _("Verbindung zum Adapter verloren – Stecker prüfen.")
         self._set_status(LinkStatus(LinkState.LOST, lost_text(seconds), reason, seconds))
 
     @Slot()

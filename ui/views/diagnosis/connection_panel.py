@@ -99,9 +99,7 @@ class ConnectionPanel(QGroupBox):
         layout.addWidget(self.vin_warning)
         layout.addWidget(self.adapter_warning)
         layout.addStretch(1)
-        self.show_status(
-            LinkStatus(LinkState.DISCONNECTED, _("Adapter einstecken, Zündung an, dann „Verbinden“."))
-        )
+        self.show_status(LinkStatus(LinkState.DISCONNECTED, _("Adapter einstecken, Zündung an, dann „Verbinden“.")))
 
     def _build_facts(self) -> QFormLayout:
         """The facts list plus the VIN and adapter warnings under it."""
@@ -202,13 +200,11 @@ class ConnectionPanel(QGroupBox):
         self.facts["voltage"].setText(voltage_text(info.voltage))
         low = info.voltage is not None and info.voltage < 11.8
         self.facts["voltage"].setStyleSheet("color: #b71c1c; font-weight: 600;" if low else "")
-        clone = "v2.1" in (info.elm_version or "") and not info.adapter_id.upper().startswith(
-            ("STN", "OBDLINK")
-        )
+        clone = "v2.1" in (info.elm_version or "") and not info.adapter_id.upper().startswith(("STN", "OBDLINK"))
         self.adapter_warning.setText(
-            _(
-                "Hinweis: „{adapter}“ ist oft ein Nachbau – bei Aussetzern einen Markenadapter verwenden."
-            ).format(adapter=info.elm_version)
+            _("Hinweis: „{adapter}“ ist oft ein Nachbau – bei Aussetzern einen Markenadapter verwenden.").format(
+                adapter=info.elm_version
+            )
         )
         self.adapter_warning.setVisible(clone)
 
@@ -219,8 +215,7 @@ class ConnectionPanel(QGroupBox):
         mismatch = bool(vin and expected_vin and vin != expected_vin)
         self.vin_warning.setText(
             _(
-                "Achtung: Das Steuergerät meldet eine andere FIN als das gewählte Fahrzeug ({vin}). "
-                "Richtiges Auto?"
+                "Achtung: Das Steuergerät meldet eine andere FIN als das gewählte Fahrzeug ({vin}). Richtiges Auto?"
             ).format(vin=expected_vin)
         )
         self.vin_warning.setVisible(mismatch)
@@ -229,9 +224,7 @@ class ConnectionPanel(QGroupBox):
             self.facts["mil"].setText(status.text or "–")
             self.facts["mil"].setStyleSheet("")
             return
-        count = (
-            _("{n} Fehler gespeichert").format(n=status.dtc_count) if status.dtc_count else _("keine Fehler")
-        )
+        count = _("{n} Fehler gespeichert").format(n=status.dtc_count) if status.dtc_count else _("keine Fehler")
         lamp = _("an") if status.mil else _("aus")
         self.facts["mil"].setText(f"● {lamp} – {count}")
         colour = "#c62828" if status.mil else "#2e7d32"
@@ -239,7 +232,5 @@ class ConnectionPanel(QGroupBox):
 
     def show_rate(self, values_per_second: float | None, batched: bool | None) -> None:
         """Live throughput and whether the adapter answers batched requests."""
-        self.facts["rate"].setText(
-            "–" if values_per_second is None else formatting.number(values_per_second, 0)
-        )
+        self.facts["rate"].setText("–" if values_per_second is None else formatting.number(values_per_second, 0))
         self.facts["batched"].setText("–" if batched is None else (_("ja") if batched else _("nein")))

@@ -86,9 +86,7 @@ class DtcTable(QGroupBox):
                 QTableWidgetItem(code.code),
                 QTableWidgetItem(code.text_de or info.text),
                 QTableWidgetItem(info.system),
-                QTableWidgetItem(
-                    dtc_texts.severity_label(severity) if severity in SEVERITY_COLOURS else severity
-                ),
+                QTableWidgetItem(dtc_texts.severity_label(severity) if severity in SEVERITY_COLOURS else severity),
                 QTableWidgetItem(f"{code.ecu_name} ({code.ecu})" if code.ecu_name != code.ecu else code.ecu),
             )
             cells[0].setFont(bold)
@@ -150,9 +148,7 @@ class SuggestionList(QGroupBox):
         self.add_button = QPushButton(_("Zum Auftrag hinzufügen"))
         self.add_button.setObjectName("addSuggestions")
         self.add_button.setStyleSheet(PRIMARY_BUTTON)
-        self.add_button.setToolTip(
-            _("Die angehakten Leistungen als Vorschlag (vom Kunden noch freizugeben) eintragen")
-        )
+        self.add_button.setToolTip(_("Die angehakten Leistungen als Vorschlag (vom Kunden noch freizugeben) eintragen"))
         self.add_button.clicked.connect(lambda: self.add_clicked.emit(self.checked_ids()))
         self.list.itemChanged.connect(lambda _item: self._update_button())
         layout = QVBoxLayout(self)

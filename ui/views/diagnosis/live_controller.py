@@ -109,9 +109,7 @@ class LiveController(QObject):
         vehicle = self.view.vehicle
         plate = (vehicle.data.plate if vehicle else "").replace(" ", "_") or _("Fahrzeug")
         suggested = Path.home() / f"Aufzeichnung_{plate}_{recording_id}.csv"
-        dialog = QFileDialog(
-            self.view, _("Aufzeichnung als CSV speichern"), str(suggested), _("CSV-Dateien (*.csv)")
-        )
+        dialog = QFileDialog(self.view, _("Aufzeichnung als CSV speichern"), str(suggested), _("CSV-Dateien (*.csv)"))
         dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
         dialog.setDefaultSuffix("csv")
         dialog.setOption(QFileDialog.Option.DontUseNativeDialog)  # the same dialog on every PC (and in tests)

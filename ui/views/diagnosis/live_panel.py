@@ -147,16 +147,13 @@ class LivePanel(QWidget):
         if count > MAX_BATCH:
             self.count_hint.setText(
                 _(
-                    "{n} ausgewählt – mehr als {max} passen nicht in eine Sammelabfrage, "
-                    "die Werte kommen langsamer."
+                    "{n} ausgewählt – mehr als {max} passen nicht in eine Sammelabfrage, die Werte kommen langsamer."
                 ).format(n=count, max=MAX_BATCH)
             )
             self.count_hint.setStyleSheet("color: #e65100;")
         else:
             self.count_hint.setText(
-                _("{n} ausgewählt – bis {max} Werte kommen in einer Sammelabfrage.").format(
-                    n=count, max=MAX_BATCH
-                )
+                _("{n} ausgewählt – bis {max} Werte kommen in einer Sammelabfrage.").format(n=count, max=MAX_BATCH)
             )
             self.count_hint.setStyleSheet(f"color: {SECONDARY_TEXT};")
         self._update_live_button()

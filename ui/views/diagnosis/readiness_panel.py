@@ -99,23 +99,19 @@ class ReadinessPanel(QWidget):
         open_tests = [m for m in supported if not m.complete]
         if open_tests:
             self.verdict.setText(
-                _(
-                    "{n} von {total} Tests nicht abgeschlossen – für die AU erst eine Probefahrt machen."
-                ).format(n=len(open_tests), total=len(supported))
+                _("{n} von {total} Tests nicht abgeschlossen – für die AU erst eine Probefahrt machen.").format(
+                    n=len(open_tests), total=len(supported)
+                )
             )
             colour = "#e65100"
         else:
             self.verdict.setText(
-                _("Alle {total} unterstützten Tests abgeschlossen – bereit für die AU.").format(
-                    total=len(supported)
-                )
+                _("Alle {total} unterstützten Tests abgeschlossen – bereit für die AU.").format(total=len(supported))
             )
             colour = "#2e7d32"
         self.verdict.setStyleSheet(f"font-size: 12pt; font-weight: 600; color: {colour};")
         self.ignition.setText(
-            _("Motor: Diesel (Selbstzünder)")
-            if status.ignition == "compression"
-            else _("Motor: Otto (Fremdzünder)")
+            _("Motor: Diesel (Selbstzünder)") if status.ignition == "compression" else _("Motor: Otto (Fremdzünder)")
         )
         # Open tests first, then complete ones, unsupported last: what needs a drive is on top.
         order = {"incomplete": 0, "complete": 1, "unsupported": 2}
@@ -125,9 +121,7 @@ class ReadinessPanel(QWidget):
             key = monitor_state(monitor)
             text, colour = READINESS_STATES[key]
             name = QTableWidgetItem(monitor.name)
-            state = QTableWidgetItem(
-                ("✔ " if key == "complete" else "✘ " if key == "incomplete" else "– ") + _(text)
-            )
+            state = QTableWidgetItem(("✔ " if key == "complete" else "✘ " if key == "incomplete" else "– ") + _(text))
             state.setForeground(QColor(colour))
             if key == "unsupported":
                 name.setForeground(QColor(colour))
@@ -147,9 +141,7 @@ class ReadinessPanel(QWidget):
         values = list(frame.values)
         self.frame.setRowCount(len(values))
         for row, value in enumerate(values):
-            shown = (
-                value_text(value.value, value.unit) if value.ok and value.value is not None else value.text
-            )
+            shown = value_text(value.value, value.unit) if value.ok and value.value is not None else value.text
             item = QTableWidgetItem(shown)
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             if not value.ok:

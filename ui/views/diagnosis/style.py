@@ -91,8 +91,7 @@ PLOT_COLOURS = ("#1565c0", "#c62828", "#2e7d32", "#6a1b9a", "#ef6c00", "#00838f"
 UNIT_DIGITS = {"1/min": 0, "km/h": 0, "°C": 0, "kPa": 0, "%": 1, "°": 1, "g/s": 2, "V": 2, "": 3, "s": 0}
 
 _BANNER = (
-    "QLabel {{ background: {bg}; border: 1px solid {border}; border-radius: 4px; padding: 6px 10px; "
-    "color: {fg}; }}"
+    "QLabel {{ background: {bg}; border: 1px solid {border}; border-radius: 4px; padding: 6px 10px; color: {fg}; }}"
 )
 BANNER_CSS = {
     "info": _BANNER.format(bg="#e3f2fd", border="#1e88e5", fg="#0d47a1"),

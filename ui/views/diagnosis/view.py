@@ -148,9 +148,7 @@ class DiagnosisView(QWidget):
         """Verbinden: the worker opens the port in its own thread."""
         url = self.connection.url()
         if not url:
-            self.show_banner(
-                _("Bitte einen Anschluss wählen oder eine Adresse eingeben (z. B. COM3)."), "warn"
-            )
+            self.show_banner(_("Bitte einen Anschluss wählen oder eine Adresse eingeben (z. B. COM3)."), "warn")
             return
         self.hide_banner()
         self._ensure_worker().connect_requested.emit(url, self.connection.selected_protocol())
@@ -224,9 +222,7 @@ class DiagnosisView(QWidget):
         diagnostics, vehicle = self.ctx.services.diagnostics, self.vehicle
 
         def fetch() -> str | None:
-            return diagnostics.remembered_protocol(
-                vin=vehicle.data.vin or None, vehicle_id=vehicle.id, adapter_key=url
-            )
+            return diagnostics.remembered_protocol(vin=vehicle.data.vin or None, vehicle_id=vehicle.id, adapter_key=url)
 
         self.ctx.query(fetch, self.connection.set_protocol, parent=self)
 
@@ -373,9 +369,7 @@ class DiagnosisView(QWidget):
                                                 work_order_id=order_id)  # fmt: skip
 
             self.ctx.mutate(record, parent=self, initiator=self)
-        self.show_banner(
-            _("Fehlerspeicher gelöscht und im Fahrzeugverlauf eingetragen – wird neu ausgelesen …"), "ok"
-        )
+        self.show_banner(_("Fehlerspeicher gelöscht und im Fahrzeugverlauf eingetragen – wird neu ausgelesen …"), "ok")
         self.read_fault_memory()  # show what is left (permanent codes stay)
 
     def add_suggestions(self, service_ids: list[int]) -> None:
@@ -391,8 +385,7 @@ class DiagnosisView(QWidget):
         def added(_changes: Changes) -> None:
             self.show_banner(
                 _(
-                    "{n} Leistung(en) als Vorschlag in Auftrag {order} eingetragen – "
-                    "der Kunde muss noch zustimmen."
+                    "{n} Leistung(en) als Vorschlag in Auftrag {order} eingetragen – der Kunde muss noch zustimmen."
                 ).format(n=len(service_ids), order=order_label),
                 "ok",
             )

@@ -98,9 +98,7 @@ class KpiCard(QFrame):
         change = delta_text(item)
         self.delta_label.setText(change)
         self.delta_label.setStyleSheet(f"color: {delta_colour(item)}; font-weight: 600; font-size: 9.5pt;")
-        self.compare_label.setText(
-            comparison_name(report.previous) if change else _no_comparison(item, report)
-        )
+        self.compare_label.setText(comparison_name(report.previous) if change else _no_comparison(item, report))
         caption = caption_text(item)
         self.caption_label.setText(caption)
         self.caption_label.setToolTip(caption)

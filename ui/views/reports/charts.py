@@ -115,9 +115,7 @@ class ChartPanel(QFrame):
         point = box.mapSceneToView(position)
         index = round(point.y() if self._horizontal else point.x())
         if 0 <= index < len(self._tips):
-            QToolTip.showText(
-                self.plot.mapToGlobal(self.plot.mapFromScene(position).toPoint()), self._tips[index]
-            )
+            QToolTip.showText(self.plot.mapToGlobal(self.plot.mapFromScene(position).toPoint()), self._tips[index])
 
     def _clear(self) -> None:
         self.plot.getPlotItem().clear()
@@ -190,9 +188,7 @@ class RevenueChart(ChartPanel):
             return
         heights = [float(p.net) for p in points]
         brushes = [QColor(ACCENT) if h >= 0 else QColor(BAD) for h in heights]
-        bars = pg.BarGraphItem(
-            x=list(range(len(points))), height=heights, width=0.72, brushes=brushes, pen=None
-        )
+        bars = pg.BarGraphItem(x=list(range(len(points))), height=heights, width=0.72, brushes=brushes, pen=None)
         item = self.plot.getPlotItem()
         item.addItem(bars)
         every = max(1, -(-len(points) // MAX_X_LABELS))  # ceil: at most a dozen labels under the bars
@@ -233,9 +229,7 @@ class CategoryChart(ChartPanel):
         shown = list(reversed(rows))  # pyqtgraph counts y upwards: the largest bar goes last = on top
         values = [float(net) for _name, net in shown]
         brushes = [QColor(BAR_COLOURS[(len(shown) - 1 - i) % len(BAR_COLOURS)]) for i in range(len(shown))]
-        bars = pg.BarGraphItem(
-            x0=0, y=list(range(len(shown))), height=0.66, width=values, brushes=brushes, pen=None
-        )
+        bars = pg.BarGraphItem(x0=0, y=list(range(len(shown))), height=0.66, width=values, brushes=brushes, pen=None)
         item = self.plot.getPlotItem()
         item.addItem(bars)
         item.getAxis("left").setTicks([[(i, _short(name, 24)) for i, (name, _net) in enumerate(shown)], []])
@@ -269,9 +263,7 @@ class UtilisationChart(ChartPanel):
         shown = list(reversed(known))
         values = [float(m.utilisation or 0) for m in shown]
         brushes = [QColor(utilisation_colour(m.utilisation)) for m in shown]
-        bars = pg.BarGraphItem(
-            x0=0, y=list(range(len(shown))), height=0.62, width=values, brushes=brushes, pen=None
-        )
+        bars = pg.BarGraphItem(x0=0, y=list(range(len(shown))), height=0.62, width=values, brushes=brushes, pen=None)
         item = self.plot.getPlotItem()
         item.addItem(bars)
         limit = pg.InfiniteLine(pos=100, angle=90, pen=pg.mkPen(LIMIT, width=1.5, style=Qt.PenStyle.DashLine))

@@ -85,9 +85,7 @@ class CounterDayPanel(QWidget):
 
     def show_day(self, day: CounterDay, role_label: str) -> None:
         """Show ``day`` for the role named ``role_label``."""
-        self.heading.setText(
-            _("Ihr Tag – {weekday}").format(weekday=formatting.date(day.day, "EEEE, d. MMMM y"))
-        )
+        self.heading.setText(_("Ihr Tag – {weekday}").format(weekday=formatting.date(day.day, "EEEE, d. MMMM y")))
         self.notice.setText(
             _(
                 "Angemeldet als „{role}“: Hier sehen Sie Ihren eigenen Tag. Umsatzzahlen und Auswertungen "
@@ -96,26 +94,17 @@ class CounterDayPanel(QWidget):
         )
         self.appointments.show_figures(
             formatting.number(day.appointments, 0),
-            [
-                f"{_(APPOINTMENT_LABELS.get(status, status))}: {count}"
-                for status, count in day.appointments_by_status
-            ],
+            [f"{_(APPOINTMENT_LABELS.get(status, status))}: {count}" for status, count in day.appointments_by_status],
         )
         self.orders.show_figures(
             formatting.number(day.open_orders, 0),
-            [
-                f"{_(ORDER_LABELS.get(status, status))}: {count}"
-                for status, count in day.open_orders_by_status
-            ],
+            [f"{_(ORDER_LABELS.get(status, status))}: {count}" for status, count in day.open_orders_by_status],
         )
         methods = dict(METHOD_LABELS)
         self.payments.show_figures(
             value_text(day.payments_total, "EUR"),
             [
                 ngettext("{count} Zahlung", "{count} Zahlungen", day.payments).format(count=day.payments),
-                *(
-                    f"{_(methods.get(m, m))}: {value_text(total, 'EUR')}"
-                    for m, total in day.payments_by_method
-                ),
+                *(f"{_(methods.get(m, m))}: {value_text(total, 'EUR')}" for m, total in day.payments_by_method),
             ],
         )

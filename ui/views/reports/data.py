@@ -72,11 +72,7 @@ def load(
         else:
             report = reports.kpis(request.period)
         series = report.series
-        if (
-            request.granularity is not None
-            and request.granularity != report.granularity
-            and not report.location
-        ):
+        if request.granularity is not None and request.granularity != report.granularity and not report.location:
             series = tuple(reports.revenue_series(request.period, request.granularity))
         return Dashboard(request, report=report, series=series)
     except PermissionDenied as exc:

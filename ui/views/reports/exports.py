@@ -32,9 +32,7 @@ def _slug(text: str) -> str:
 
 def suggested_name(report: KpiReport, kind: str, kpi_id: str = ALL) -> str:
     """ "Kennzahlen 2026-11-01 bis 2026-11-30.csv", "Umsatz netto …csv", "Managementbericht ….pdf"."""
-    span = _("{start} bis {end}").format(
-        start=report.period.start.isoformat(), end=report.period.end.isoformat()
-    )
+    span = _("{start} bis {end}").format(start=report.period.start.isoformat(), end=report.period.end.isoformat())
     if kind == "pdf":
         return f"{_('Managementbericht')} {span}.pdf"
     title = _("Kennzahlen") if kpi_id == ALL else _slug(report.kpi(kpi_id).title)
@@ -43,9 +41,7 @@ def suggested_name(report: KpiReport, kind: str, kpi_id: str = ALL) -> str:
 
 def ask_save_path(parent: QWidget, title: str, suggested: str, name_filter: str) -> Path | None:
     """The save dialog; None when the user cancels. Tests patch ``QFileDialog.getSaveFileName``."""
-    chosen, _selected = QFileDialog.getSaveFileName(
-        parent, title, str(documents_dir() / suggested), name_filter
-    )
+    chosen, _selected = QFileDialog.getSaveFileName(parent, title, str(documents_dir() / suggested), name_filter)
     if not chosen:
         return None
     path = Path(chosen)

@@ -47,9 +47,7 @@ class LocationChoice:
     location_id: str | None
 
 
-def location_choices(
-    source: RollupSource, period: Period, local_id: str | None
-) -> tuple[LocationChoice, ...]:
+def location_choices(source: RollupSource, period: Period, local_id: str | None) -> tuple[LocationChoice, ...]:
     """This location, every other one and "Alle Standorte" – or nothing when there is only one location."""
     rollup = source.rollups(period.start, period.end, group="location")
     groups = [g for g in rollup.groups if g.location_id]
@@ -58,11 +56,7 @@ def location_choices(
         return ()
     names = {g.location_id: g.location_name or g.location_id for g in groups}
     choices = [LocationChoice(_("Dieser Standort"), None)]
-    choices += [
-        LocationChoice(names.get(i, i), i)
-        for i in sorted(ids, key=lambda i: names.get(i, i))
-        if i != local_id
-    ]
+    choices += [LocationChoice(names.get(i, i), i) for i in sorted(ids, key=lambda i: names.get(i, i)) if i != local_id]
     choices.append(LocationChoice(_("Alle Standorte"), ALL_LOCATIONS))
     return tuple(choices)
 
@@ -101,9 +95,7 @@ def rollup_report(
     days = source.rollups(scope.period.start, scope.period.end, group="day", location_id=wanted)
     before = None
     if scope.previous is not None:
-        before = source.rollups(
-            scope.previous.start, scope.previous.end, group="day", location_id=wanted
-        ).total
+        before = source.rollups(scope.previous.start, scope.previous.end, group="day", location_id=wanted).total
     per_bucket = _bucketed(days.groups, scope)
     widgets: list[Kpi] = []
     for item in template:

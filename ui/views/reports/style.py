@@ -76,9 +76,7 @@ KPI_HELP: Final = {
     ),
     "revenue_gross": N_("Wie Umsatz netto, aber mit Umsatzsteuer – das, was die Kunden insgesamt zahlen."),
     "invoice_count": N_("Ausgestellte Rechnungen im Zeitraum; eine Stornorechnung zählt negativ."),
-    "average_invoice": N_(
-        "Umsatz netto geteilt durch die Zahl der Rechnungen: was ein Werkstattbesuch bringt."
-    ),
+    "average_invoice": N_("Umsatz netto geteilt durch die Zahl der Rechnungen: was ein Werkstattbesuch bringt."),
     "labour_share": N_(
         "Anteil des Lohns am Umsatz aus Lohn und Teilen (netto). Lohn bringt meist mehr Marge als Teile."
     ),
@@ -95,9 +93,7 @@ KPI_HELP: Final = {
         "Noch nicht bezahlte Rechnungsbeträge (brutto) am Stichtag, Teilzahlungen abgezogen, stornierte "
         "Rechnungen nicht."
     ),
-    "receivables_overdue": N_(
-        "Der Teil der offenen Forderungen, dessen Zahlungsziel am Stichtag überschritten ist."
-    ),
+    "receivables_overdue": N_("Der Teil der offenen Forderungen, dessen Zahlungsziel am Stichtag überschritten ist."),
     "new_customers": N_("Kunden, die im Zeitraum zum ersten Mal eine Rechnung bekommen haben."),
     "customer_retention": N_("Anteil der aktiven Kunden, die im Zeitraum wiedergekommen sind."),
     "customer_value": N_(

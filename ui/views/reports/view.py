@@ -53,9 +53,7 @@ class ReportsView(QWidget):
 
     PAGE_DASHBOARD, PAGE_DAY, PAGE_DENIED = range(3)
 
-    def __init__(
-        self, ctx: UiContext, *, rollups: RollupSource | None = None, parent: QWidget | None = None
-    ) -> None:
+    def __init__(self, ctx: UiContext, *, rollups: RollupSource | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.rollups = rollups
@@ -148,9 +146,7 @@ class ReportsView(QWidget):
         self.header.range_changed.connect(self._range_changed)
         self.header.location_changed.connect(self._location_changed)
         self.header.csv_all_action.triggered.connect(lambda: self.export_csv(exports.ALL))
-        self.header.csv_selected_action.triggered.connect(
-            lambda: self.export_csv(self.grid.selected or exports.ALL)
-        )
+        self.header.csv_selected_action.triggered.connect(lambda: self.export_csv(self.grid.selected or exports.ALL))
         self.header.pdf_button.clicked.connect(self.export_pdf)
         self.header.start_edit.editingFinished.connect(self.header.flush)
         self.header.end_edit.editingFinished.connect(self.header.flush)
@@ -266,9 +262,7 @@ class ReportsView(QWidget):
         parts = [_("Zeitraum {range}").format(range=report.period.label())]
         if report.previous is not None:
             parts.append(_("verglichen mit {range}").format(range=report.previous.label()))
-        parts.append(
-            _("Bestände (offene Posten, HU/AU) mit Stand {day}").format(day=f"{report.as_of:%d.%m.%Y}")
-        )
+        parts.append(_("Bestände (offene Posten, HU/AU) mit Stand {day}").format(day=f"{report.as_of:%d.%m.%Y}"))
         parts.append(_("Beträge in Euro, Umsätze ohne Entwürfe, Stornos verrechnet"))
         return " · ".join(parts)
 
