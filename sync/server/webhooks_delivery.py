@@ -29,6 +29,7 @@ import json
 import logging
 import random
 import socket
+import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -130,14 +131,20 @@ class WebhookWorker:
         self.settings = settings or WebhookSettings()
         self.resolver = resolver
         self.rng = rng or random.Random()
+        self._stopping = threading.Event()
         # No keep-alive: connections go to vetted IP addresses, and a pooled TLS connection opened for one
         # host name must never carry a request for another name that resolves to the same address.
         self.http = httpx.Client(transport=transport, timeout=self.settings.timeout_seconds, follow_redirects=False,
                                  headers={"User-Agent": USER_AGENT},
                                  limits=httpx.Limits(max_keepalive_connections=0))  # fmt: skip
 
+    def stop(self) -> None:
+        """Let a running ``run_pending`` end after the delivery it is sending (shutdown)."""
+        self._stopping.set()
+
     def close(self) -> None:
         """Close the HTTP connection pool."""
+        self.stop()
         self.http.close()
 
     def backoff(self, attempts: int) -> dt.timedelta:
@@ -149,12 +156,15 @@ class WebhookWorker:
     def run_pending(self, now: dt.datetime) -> DeliveryReport:
         """Send every delivery due at ``now``; returns what happened."""
         report = DeliveryReport()
-        while True:
+        while not self._stopping.is_set():
             jobs = self._claim(now, report)
             for job in jobs:
+                if self._stopping.is_set():
+                    break  # its lease runs out and another worker (or the next start) sends it
                 self._finish(job, self._send(job, now), now, report)
             if len(jobs) < self.settings.batch_size:
-                return report
+                break
+        return report
 
     def _claim(self, now: dt.datetime, report: DeliveryReport) -> list[_Job]:
         """Lease up to ``batch_size`` due deliveries; cancel those that must not be sent any more."""
@@ -257,9 +267,12 @@ def pending_count(session: Session) -> int:
     return len(session.scalars(select(WebhookDelivery.id).where(WebhookDelivery.status == "pending")).all())
 
 
-async def _loop(worker: WebhookWorker, clock: Clock, interval: float) -> None:
+async def _loop(worker: WebhookWorker, clock: Clock, interval: float, stop: asyncio.Event) -> None:
     while True:
-        await asyncio.sleep(interval)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)
+        if stop.is_set():
+            return
         try:
             await run_in_threadpool(worker.run_pending, clock())
         except Exception as exc:  # the loop must survive a database hiccup; the next round retries
@@ -270,11 +283,14 @@ async def _loop(worker: WebhookWorker, clock: Clock, interval: float) -> None:
 async def run_worker(worker: WebhookWorker, clock: Clock) -> AsyncIterator[None]:
     """Run ``worker.run_pending`` every ``worker_interval_seconds`` while the app lives (0: never)."""
     interval = worker.settings.worker_interval_seconds
-    task = asyncio.create_task(_loop(worker, clock, interval)) if interval > 0 else None
+    stop = asyncio.Event()
+    task = asyncio.create_task(_loop(worker, clock, interval, stop)) if interval > 0 else None
     try:
         yield
     finally:
+        # No task.cancel(): a cancelled await would leave the worker thread running against a database
+        # that is being closed. The worker stops after its current delivery, and we wait for that.
+        worker.stop()
+        stop.set()
         if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            await task

@@ -10,6 +10,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -22,7 +23,7 @@ from sync.server.main import create_app
 from sync.server.webhooks import EventType, emit_event
 from sync.server.webhooks_delivery import WebhookSettings, WebhookWorker, sign, verify
 from tests.server.fixtures import *  # noqa: F403  (the pytest fixtures: api, clock, server_settings, ...)
-from tests.server.fixtures import FakeClock, Tenant, register_tenant
+from tests.server.fixtures import FakeClock, Tenant, login, register_tenant
 from tests.server.plan_support import Device, appointment, grant_plan, invoice, op, push, register_device
 
 EVENTS = ["appointment.created", "invoice.finalized", "lead.created"]
@@ -31,8 +32,9 @@ EVENTS = ["appointment.created", "invoice.finalized", "lead.created"]
 class Receiver:
     """A local HTTP endpoint that fails the first ``failures`` attempts of every delivery, then answers 200."""
 
-    def __init__(self, failures: int = 2) -> None:
+    def __init__(self, failures: int = 2, delay: float = 0.0) -> None:
         self.failures = failures
+        self.delay = delay
         self.requests: list[tuple[dict[str, str], bytes]] = []
         self.attempts: Counter[str] = Counter()
         receiver = self
@@ -41,6 +43,7 @@ class Receiver:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.requests.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                time.sleep(receiver.delay)
                 delivery = self.headers["CarBot-Delivery"]
                 receiver.attempts[delivery] += 1
                 self.send_response(500 if receiver.attempts[delivery] <= receiver.failures else 200)
@@ -288,3 +291,22 @@ def test_https_delivery_goes_to_the_vetted_address_under_the_hosts_name(hooks: T
     assert request.headers["host"] == "crm.example.de:8443"
     assert request.extensions["sni_hostname"] == "crm.example.de"  # TLS checks the certificate of the name
     assert deliveries(hooks, tenant)[0]["last_status_code"] == 204
+
+
+def test_shutdown_waits_for_the_delivery_in_flight(
+    monkeypatch: pytest.MonkeyPatch, server_settings: Settings, clock: FakeClock
+):
+    with Receiver(failures=0, delay=1.5) as slow:
+        with app_with(monkeypatch, server_settings, clock, WORKER_INTERVAL_SECONDS="0.05") as api:
+            tenant, desk = professional_with_desk(api)
+            register_endpoint(api, tenant, slow.url, ["appointment.created"])
+            push(api, desk, [op("appointment", "t-1", appointment())])
+            deadline = time.monotonic() + 10
+            while not slow.requests and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert slow.requests  # the app shuts down while the receiver is still answering
+        # Right after the shutdown the answer is recorded: the worker was not abandoned mid-delivery.
+        with app_with(monkeypatch, server_settings, clock) as again:
+            owner = replace(tenant, access_token=login(again, tenant.email)["access_token"])
+            [entry] = deliveries(again, owner)
+    assert (entry["status"], entry["attempts"], entry["last_status_code"]) == ("delivered", 1, 200)
