@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -77,7 +78,8 @@ def test_bundle_builds_and_runs(tmp_path: Path) -> None:
     )
     assert imported.returncode == 0, imported.stderr
     final = subprocess.run(
-        [str(exe), "--db", str(db), "invoice", "finalize", "1", "--json"],
+        # the demo has its own invoiced orders: finalise the one just imported
+        [str(exe), "--db", str(db), "invoice", "finalize", str(json.loads(imported.stdout)["order_ids"][0]), "--json"],
         env=env,
         capture_output=True,
         text=True,
