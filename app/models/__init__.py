@@ -4,6 +4,7 @@ from app.models.appointments import Appointment, appointment_service
 from app.models.audit import AuditEntry, ChainEntry
 from app.models.base import Base
 from app.models.catalog import Service
+from app.models.chat import ChatBookingImport, ChatLink, ChatLlmUsage
 from app.models.customers import Consent, Contact, Customer
 from app.models.diagnostics import ObdProtocolMemory, ObdRecording, ObdScan
 from app.models.invoices import (
@@ -25,6 +26,9 @@ from app.models.workshop import Bay, Mechanic, Workshop
 __all__ = [
     "AuditEntry",
     "CashRecord",
+    "ChatBookingImport",
+    "ChatLink",
+    "ChatLlmUsage",
     "ChainEntry",
     "Estimate",
     "Invoice",
