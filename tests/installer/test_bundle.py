@@ -92,3 +92,4 @@ def test_bundle_builds_and_runs(tmp_path: Path) -> None:
     internal = dist / f"carbot-{__version__}" / "_internal"
     assert not list(internal.rglob("fastapi*")) and not list(internal.rglob("elm327*"))
     assert not (internal / "elm").exists(), "the CC-BY-NC-SA ELM327 emulator must never be bundled"
+    assert not list(internal.rglob("playwright*")) and not list(internal.rglob("localstripe*")), "test-only tools"
