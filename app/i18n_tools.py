@@ -28,6 +28,19 @@ ERROR_KEYWORDS = (
     "DatabaseError",
     "DatabaseCorrupt",
     "DatabaseLocked",
+    # The desktop's sync, chat and billing clients and the OBD driver: WorkshopErrors whose first
+    # argument is the German message id (translated when shown).
+    "SyncError",
+    "SyncAuthError",
+    "SyncConflict",
+    "SyncUnavailable",
+    "BotMuted",
+    "PlanRequired",
+    "CursorExpired",
+    "LinkLost",
+    "LlmError",
+    "BillingError",
+    "ObdError",  # (not its subclasses: their first argument is a detail, their message an N_() default)
 )
 KEYWORDS: dict[str, object] = {"_": None, "N_": None, "ngettext": (1, 2)} | {k: (1,) for k in ERROR_KEYWORDS}
 LANGS = ("en",)

@@ -14,6 +14,8 @@ MODULES = {
     "obd": "bench.bench_obd",
     "sync": "bench.bench_sync",
     "reports": "bench.bench_reports",
+    "chat": "bench.bench_chat",
+    "chat_proxy": "bench.bench_chat_proxy",
 }
 
 

@@ -19,6 +19,7 @@ from app.cli_output import emit, emit_json, error
 from app.db import open_database
 from app.formatting import datetime as format_datetime
 from app.i18n import _
+from sync.chat_cli import add_chat_command
 from sync.rollups_cli import add_rollups_command
 
 DEFAULT_TIMEOUT = 15.0
@@ -186,3 +187,4 @@ def register(sub: Any) -> None:
     stat.add_argument("--json", action="store_true", help=_("Ausgabe als JSON"))
     stat.set_defaults(handler=cmd_status)
     add_rollups_command(actions)
+    add_chat_command(sub)  # ``carbot chat …`` (sync.chat_cli) is a top-level command of its own

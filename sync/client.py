@@ -2,7 +2,9 @@
 
 A round (``run_once``): queue the daily facts of changed days, push the outbox oldest first in batches of
 ``MAX_BATCH`` (the batch id is the ``Idempotency-Key``), mark each batch's answers in one transaction,
-then pull the device's streams from its cursor and store every page together with the new cursor. A
+then pull the device's streams from its cursor and store every page together with the new cursor, and turn
+web-chat booking requests pulled through the ``chat`` stream into pending appointments
+(``ChatInboxService.import_bookings``, idempotent, after every round that reads that stream). A
 round can fail at any point and the next one resumes (see ``sync.local``). ``410 Gone`` on the pull
 triggers the full resync (snapshot pages; the unsent outbox is kept and pushed as usual).
 
@@ -28,6 +30,7 @@ import httpx
 import jwt
 
 from app.db import Database
+from app.services.chat_inbox import ChatInboxService
 from sync import local
 from sync.credentials import CredentialsProvider
 from sync.entitlements import EntitlementError, verify_entitlement
@@ -40,6 +43,7 @@ from sync.protocol import (
     PushRequest,
     PushResponse,
     SnapshotResponse,
+    Stream,
 )
 
 log = logging.getLogger(__name__)
@@ -61,6 +65,8 @@ class SyncReport:
     cursor: int = 0
     full_resync: bool = False
     entitlement_updated: bool = False
+    chat_changes: int = 0
+    chat_bookings_imported: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
 
@@ -138,12 +144,27 @@ class SyncClient:
             report.facts_days = local.queue_daily_facts(db, current.location_id)
             self._push_all(db, report)
             self._pull_all(db, report)
+            if Stream.CHAT.value in self.streams:
+                self._import_chat_bookings(db, report)
         except SyncError as exc:
             local.record_attempt(db, error=exc.message)
             raise
         local.record_attempt(db, error=None)
         report.seconds = time.perf_counter() - started
         return report
+
+    @staticmethod
+    def _import_chat_bookings(db: Database, report: SyncReport) -> None:
+        """Web-chat booking requests pulled (now or in a round that broke off) → pending appointments.
+
+        Idempotent and cheap when there is nothing new (``chat_booking_import`` remembers every request), so
+        it runs after every round that reads the ``chat`` stream; a request that cannot be booked is a warning.
+        """
+        outcome = ChatInboxService(db).import_bookings()
+        report.chat_bookings_imported = len(outcome.imported)
+        report.warnings.extend(
+            f"Terminanfrage {booking} aus dem Web-Chat: {reason}" for booking, reason in outcome.failed
+        )
 
     def _push_all(self, db: Database, report: SyncReport) -> None:
         while True:
@@ -188,6 +209,7 @@ class SyncClient:
             token, jwks = self._checked_entitlement(db, page.entitlement, report)
             local.apply_changes(db, page.changes, cursor=page.next_since, entitlement=token, jwks=jwks)
             report.pulled += len(page.changes)
+            report.chat_changes += sum(1 for change in page.changes if change.stream == Stream.CHAT.value)
             report.cursor = page.next_since
             if not page.has_more:
                 return
@@ -210,6 +232,7 @@ class SyncClient:
             local.apply_changes(db, page.records, cursor=as_of, entitlement=token, jwks=jwks, replace_all=first)
             first = False
             report.pulled += len(page.records)
+            report.chat_changes += sum(1 for change in page.records if change.stream == Stream.CHAT.value)
             if page.after is None:
                 report.cursor = as_of
                 return

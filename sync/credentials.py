@@ -178,6 +178,12 @@ class DeviceSession:
             return self._access
 
     def _refresh(self, http: httpx.Client) -> None:
+        # Another process of this installation (``carbot chat agent``, ``carbot sync --watch`` next to the
+        # open app) may have rotated the refresh token since we loaded it: presenting the spent one would
+        # revoke the whole token family, so always start from the token the keyring holds now.
+        stored = self._store.load()
+        if stored is not None and stored.device_id == self._credentials.device_id:
+            self._credentials = stored
         body = {"refresh_token": self._credentials.refresh_token}
         last_error: SyncError | None = None
         for _attempt in range(REFRESH_ATTEMPTS):

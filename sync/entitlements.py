@@ -313,7 +313,7 @@ class EntitlementState:
         raise FeatureLocked(
             N_(
                 "„{feature}“ ist in Ihrem Tarif nicht enthalten. "
-                "Unter Einstellungen → Sync & Konto können Sie wechseln."
+                "Unter Einstellungen → Abo können Sie den Tarif wechseln."
             ),
             reason="plan",
             feature=label,
@@ -397,8 +397,8 @@ class Entitlements:
         if plans.is_read_only(ent.status, now=now, grace_until=ent.grace_until):
             banner = _(
                 "Lesemodus: Ihr CarBot-Abo ist nicht aktiv. Ihre Daten bleiben vollständig erhalten, Rechnungen "
-                "können weiterhin angesehen und gedruckt werden. Unter Einstellungen → Sync & Konto können Sie es "
-                "wieder aktivieren."
+                "können weiterhin angesehen und gedruckt werden. Unter Einstellungen → Abo können Sie es wieder "
+                "aktivieren."
             )
             return self._state(Mode.READ_ONLY, ent, plans.READ_ONLY_FEATURES, (banner,), grace_end)
         banners: list[str] = []
@@ -408,7 +408,7 @@ class Entitlements:
             banners.append(
                 _(
                     "Die letzte Zahlung für Ihr CarBot-Abo ist fehlgeschlagen. Bitte aktualisieren Sie Ihre "
-                    "Zahlungsdaten bis {date} (Einstellungen → Sync & Konto), sonst wechselt CarBot in den Lesemodus."
+                    "Zahlungsdaten bis {date} (Einstellungen → Abo), sonst wechselt CarBot in den Lesemodus."
                 ).format(date=_local_datetime(ent.grace_until))
             )
         if now >= ent.expires_at:

@@ -4,6 +4,8 @@ GUI show them like every domain error)::
     SyncError                 anything that stopped a sync round
      ├── SyncAuthError        401/403: the device must be registered again (or was removed)
      ├── SyncConflict         409: the server refused the request as a whole
+     │    └── BotMuted        409 ``bot_muted``: the chat left the bot's hands (staff took over)
+     ├── PlanRequired         403 ``plan_required``: the plan lacks the feature (e.g. the chat widget)
      ├── SyncUnavailable      no connection, timeout, 429 or 5xx: try again later (offline mode)
      └── CursorExpired        410 Gone: the pull cursor is too old; the client does a full resync
 
@@ -34,6 +36,14 @@ class SyncAuthError(SyncError):
 
 class SyncConflict(SyncError):
     """The server refused the request because of a conflicting state."""
+
+
+class BotMuted(SyncConflict):
+    """The web chat is no longer the bot's (staff took over, or the message was answered already)."""
+
+
+class PlanRequired(SyncError):
+    """The organisation's plan does not include the feature the request needs."""
 
 
 class SyncUnavailable(SyncError):

@@ -13,7 +13,8 @@ Only this module is shared between ``sync.client`` and ``sync.server`` (architec
 - ``GET /v1/sync/events`` → server-sent ``poke`` events (``Poke``) or, with ``?wait=``, one long-poll answer.
 
 Streams: ``records`` (business data pushed by the desktops), ``facts`` (daily facts), and the
-server-authoritative ``entitlements``, ``settings`` and (later) ``chat``.
+server-authoritative ``entitlements``, ``settings`` and ``chat`` (the web chat's conversations,
+messages and booking requests, ``sync.protocol_chat``); desktops pull the last three by default.
 
 Field names of the daily facts (``DailyFacts``), one row per location and calendar day (local date):
 
@@ -57,11 +58,11 @@ class Stream(StrEnum):
     FACTS = "facts"  # daily facts per location
     ENTITLEMENTS = "entitlements"  # server-authoritative: plan and features
     SETTINGS = "settings"  # server-authoritative: e.g. invoice number prefixes per location
-    CHAT = "chat"  # server-authoritative (web widget), later
+    CHAT = "chat"  # server-authoritative (web widget): conversations, messages, booking requests
 
 
 SERVER_STREAMS = frozenset({Stream.ENTITLEMENTS, Stream.SETTINGS, Stream.CHAT})
-DESKTOP_DEFAULT_STREAMS = (Stream.ENTITLEMENTS, Stream.SETTINGS)
+DESKTOP_DEFAULT_STREAMS = (Stream.ENTITLEMENTS, Stream.SETTINGS, Stream.CHAT)
 
 
 class Entity(StrEnum):

@@ -147,6 +147,9 @@ class BookingRequestOut(BaseModel):
     contact: ContactDetails
     note: str = ""
     created_at: dt.datetime
+    client_id: str | None = None
+    """``BookingIn.client_id`` when the desktop's agent made the request (it booked the pending appointment
+    already under that id, so it must not import the request a second time); None for the server's own."""
 
 
 # --- widget ---------------------------------------------------------------------------------------

@@ -10,3 +10,6 @@ class Bus(QObject):
 
     operation_did_execute = Signal(object, object)  # app.changes.Changes, initiator (QObject | None)
     status_message_posted = Signal(str)
+    chat_synced = Signal(object)  # sync.client.SyncReport of a round that pulled web-chat changes
+    sync_requested = Signal()  # a view wants a sync round now (e.g. after a staff action on the chat server)
+    chat_assistant_changed = Signal()  # the web chat's assistant settings or the in-app agent preference were saved

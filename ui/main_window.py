@@ -46,6 +46,7 @@ class MainWindow(QMainWindow):
         self.calendar: Any = None
         self.settings: Any = None
         self.diagnosis: Any = None
+        self.chat: Any = None
         self.reports: Any = None
         self.sync: Any = None
         self.setWindowTitle(_("CarBot Werkstatt"))
@@ -74,6 +75,7 @@ class MainWindow(QMainWindow):
         """Replace the placeholders by the real views (GUI thread, database open)."""
         # The views import the domain core; imported here so the empty frame can show first.
         from ui.views.calendar.view import CalendarView
+        from ui.views.chat.view import install as install_chat
         from ui.views.counter.view import CounterView
         from ui.views.diagnosis.page import DiagnosisPage
         from ui.views.reports.view import ReportsView
@@ -91,13 +93,7 @@ class MainWindow(QMainWindow):
             self.TAB_COUNTER: self.counter,
             self.TAB_CALENDAR: self.calendar,
             self.TAB_DIAGNOSIS: self.diagnosis,
-            self.TAB_CHAT: EmptyState(
-                _("Chat"),
-                _(
-                    "Hier erscheinen bald die Chats aus dem Website-Widget der Werkstatt, mit Übernahme durch die "
-                    "Theke. Diese Funktion ist in dieser Version noch nicht enthalten."
-                ),
-            ),
+            self.TAB_CHAT: (chat := install_chat(self, ctx)),  # title with unread count, jumps to calendar/sync
             self.TAB_REPORTS: self.reports,
             self.TAB_SETTINGS: self.settings,
         }
@@ -107,6 +103,7 @@ class MainWindow(QMainWindow):
             self.tabs.removeTab(index)
             self.tabs.insertTab(index, page, title)
             old.deleteLater()
+        self.chat = chat
         self.tabs.setCurrentIndex(current)
         self.db_label.setText(_("Datenbank: {path}").format(path=ctx.services.db.path or ":memory:"))
         ctx.bus.status_message_posted.connect(lambda text: self.statusBar().showMessage(text, 5000))
@@ -121,6 +118,12 @@ class MainWindow(QMainWindow):
         self.sync.setup_requested.connect(self.open_sync_settings)
         self.settings.sync_page.bind(self.sync)
         self.sync.start()
+        from ui.billing_banner import install_billing  # the Abo banner above the tabs, the owner's login
+
+        install_billing(self)
+        from ui.workers.chat_agent_runner import install_chat_agent  # answers the web chat while the app is open
+
+        self.chat_agent = install_chat_agent(self)
 
     def open_sync_settings(self) -> None:
         """Einstellungen → Sync & Konto (a click on the sync label when the workplace needs registering)."""
@@ -239,6 +242,8 @@ class MainWindow(QMainWindow):
         self.prefs.set(prefs_mod.GEOMETRY, self.saveGeometry())
         if self.diagnosis is not None:
             self.diagnosis.shutdown()  # quits the OBD thread (waits up to 2 s) before the DB work is drained
+        if self.chat is not None:
+            self.chat.shutdown()  # its refresh timer and tray icon
         if self.sync is not None:
             self.sync.shutdown()  # no new rounds; a running one is awaited by the runner below
         if self.ctx is not None:

@@ -34,6 +34,7 @@ class TaskRunner(QObject):
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="carbot-db")
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="carbot-work")
         self._pending = 0
+        self._closed = False
         self._default_error = default_error
         self.finished.connect(self._deliver)
 
@@ -45,7 +46,15 @@ class TaskRunner(QObject):
         *,
         uses_db: bool = True,
     ) -> Future[Any]:
-        """Run ``fn`` in the background; callbacks run on the GUI thread."""
+        """Run ``fn`` in the background; callbacks run on the GUI thread.
+
+        After ``shutdown`` (window closing) the work is dropped and a cancelled future returned: a view's
+        timer that fires once more while the window closes must not raise into Qt's event loop.
+        """
+        if self._closed:
+            dropped: Future[Any] = Future()
+            dropped.cancel()
+            return dropped
         self._pending += 1
         if self._pending == 1:
             self.busy_changed.emit(True)
@@ -85,5 +94,6 @@ class TaskRunner(QObject):
 
     def shutdown(self) -> None:
         """Wait for running work (on app close)."""
+        self._closed = True
         self._db.shutdown(wait=True, cancel_futures=True)
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -9,6 +9,7 @@ from pathlib import Path
 from app.db import Database, open_database
 from app.services.appointments import AppointmentService
 from app.services.catalog import CatalogService
+from app.services.chat_inbox import ChatInboxService
 from app.services.customers import CustomerService
 from app.services.diagnostics import DiagnosticsService
 from app.services.estimates import EstimateService
@@ -38,6 +39,7 @@ class Services:
     invoices: InvoiceService
     payments: PaymentService
     diagnostics: DiagnosticsService
+    chat: ChatInboxService
 
     @classmethod
     def for_database(cls, db: Database, *, today: dt.date | None = None) -> Services:
@@ -56,6 +58,7 @@ class Services:
             invoices=InvoiceService(db, today=today),
             payments=PaymentService(db, today=today),
             diagnostics=DiagnosticsService(db, today=today),
+            chat=ChatInboxService(db),
         )
 
     @classmethod

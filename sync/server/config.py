@@ -14,6 +14,7 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app.paths import data_dir
+from app.plans import PAST_DUE_GRACE_DAYS
 
 
 def default_db_url() -> str:
@@ -72,6 +73,27 @@ class Settings(BaseSettings):
     # Reverse proxies whose X-Forwarded-For uvicorn trusts (the client IP feeds the rate limits).
     forwarded_allow_ips: str = "127.0.0.1"
     log_level: str = "INFO"
+    # Web chat (docs/chat.md): a present desktop agent gets this long to lease a bot task before the server
+    # answers itself; a lease lasts chat_lease_seconds; an agent counts as present this long after its poll.
+    chat_agent_claim_seconds: float = Field(default=3.0, ge=0, le=60)
+    chat_lease_seconds: int = Field(default=20, ge=1, le=300)
+    chat_agent_presence_seconds: int = Field(default=30, ge=5, le=300)
+    # Widget rate limits per window: messages and all requests per visitor, requests and new chats per IP.
+    chat_rate_window_seconds: int = Field(default=60, ge=1)
+    chat_rate_visitor_messages: int = Field(default=20, ge=1)
+    chat_rate_visitor_requests: int = Field(default=240, ge=1)
+    chat_rate_ip_requests: int = Field(default=600, ge=1)
+    chat_rate_ip_sessions: int = Field(default=30, ge=1)
+    # Subscriptions (issue 8, docs/billing.md). Without the secret key the billing routes answer 503;
+    # both secrets are SecretStr so they never appear in a repr or a log line.
+    stripe_secret_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr | None = None
+    # Only for localstripe and test servers; production talks to Stripe's default address.
+    stripe_api_base: str | None = None
+    # How long past_due keeps the plan's features (app.plans.PAST_DUE_GRACE_DAYS by default).
+    billing_grace_days: int = Field(default=PAST_DUE_GRACE_DAYS, ge=0, le=60)
+    # Where Stripe Checkout and the customer portal send the owner back (a page of ours).
+    billing_return_url: str | None = None
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -87,6 +109,13 @@ class Settings(BaseSettings):
         for origin in value:
             if origin == "*" or not origin.startswith(("https://", "http://")):
                 raise ValueError(f"CORS origin must be an explicit http(s) origin, not {origin!r}")
+        return value
+
+    @field_validator("stripe_api_base", "billing_return_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError(f"expected an http(s) URL, not {value!r}")
         return value
 
     @field_validator("server_db_url")

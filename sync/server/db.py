@@ -86,6 +86,7 @@ def load_models() -> None:
     for module in pkgutil.iter_modules(package.__path__):
         if module.name == "models" or module.name.endswith("_models"):
             importlib.import_module(f"sync.server.{module.name}")
+    importlib.import_module("sync.server.chat.models")  # the chat keeps its tables in its own package
 
 
 def _alembic_config() -> Config:

@@ -32,8 +32,10 @@ from sync.server.context import ServerContext
 from sync.server.errors import ApiError
 from sync.server.input_guard import reject_nul
 from sync.server.models import Clock, utcnow
-from sync.server.routes import accounts, api_keys, auth, devices, health, public, rollups, webhooks
+from sync.server.routes import accounts, api_keys, auth, billing, devices, health, public, rollups, webhooks
+from sync.server.routes import chat as chat_routes
 from sync.server.routes import sync as sync_routes
+from sync.server.routes import widget as widget_routes
 from sync.server.store import KeyValueStore
 from sync.server.webhooks_delivery import WebhookWorker, run_worker
 from sync.server.webhooks_sync import install as install_webhook_events
@@ -183,7 +185,20 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, store: KeyValueStor
     app.state.ctx = ctx
     app.state.webhooks = worker
     install_error_handlers(app)
-    for module in (health, auth, devices, accounts, sync_routes, rollups, api_keys, webhooks, public):
+    for module in (
+        health,
+        auth,
+        devices,
+        accounts,
+        sync_routes,
+        rollups,
+        api_keys,
+        webhooks,
+        public,
+        billing,
+        widget_routes,
+        chat_routes,
+    ):
         app.include_router(module.router)
     if settings.cors_origins:
         app.add_middleware(

@@ -49,12 +49,25 @@ class PlanState:
     current_period_end: dt.datetime | None
     grace_until: dt.datetime | None
     stored: bool
+    interval: str | None = None
+    cancel_at_period_end: bool = False
+    scheduled_plan_id: str | None = None
+    scheduled_interval: str | None = None
+    had_trial: bool = False
 
     def effective_status(self, now: dt.datetime) -> SubscriptionStatus:
         """The status with an ended trial counted as ``cancelled`` (read-only mode, nothing deleted)."""
         if self.status is SubscriptionStatus.TRIALING and self.trial_ends_at is not None and now >= self.trial_ends_at:
             return SubscriptionStatus.CANCELLED
         return self.status
+
+    def read_only(self, now: dt.datetime) -> bool:
+        """Whether the organisation is in read-only mode at ``now`` (``app.plans.is_read_only``).
+
+        ``past_due`` keeps the plan until ``grace_until``; after it, and when cancelled or the trial
+        has ended, read-only: nothing is deleted and invoices stay printable.
+        """
+        return plans.is_read_only(self.effective_status(now), now=now, grace_until=self.grace_until)
 
     def features(self, now: dt.datetime) -> frozenset[Feature]:
         """The features the organisation has at ``now`` (``app.plans.effective_features``)."""
@@ -77,9 +90,18 @@ def plan_state(db: Session | Connection, organization_id: str) -> PlanState:
     """
     sub = Subscription.__table__.c
     row = db.execute(
-        select(sub.plan_id, sub.status, sub.trial_ends_at, sub.current_period_end, sub.grace_until).where(
-            sub.organization_id == organization_id
-        )
+        select(
+            sub.plan_id,
+            sub.status,
+            sub.trial_ends_at,
+            sub.current_period_end,
+            sub.grace_until,
+            sub.billing_interval,
+            sub.cancel_at_period_end,
+            sub.scheduled_plan_id,
+            sub.scheduled_interval,
+            sub.had_trial,
+        ).where(sub.organization_id == organization_id)
     ).first()
     if row is not None:
         return PlanState(
@@ -90,6 +112,11 @@ def plan_state(db: Session | Connection, organization_id: str) -> PlanState:
             current_period_end=row.current_period_end,
             grace_until=row.grace_until,
             stored=True,
+            interval=row.billing_interval,
+            cancel_at_period_end=bool(row.cancel_at_period_end),
+            scheduled_plan_id=row.scheduled_plan_id,
+            scheduled_interval=row.scheduled_interval,
+            had_trial=bool(row.had_trial),
         )
     org = Organization.__table__.c
     created_at = db.execute(select(org.created_at).where(org.id == organization_id)).scalar()
@@ -116,22 +143,34 @@ def set_subscription(
     trial_ends_at: dt.datetime | None = None,
     current_period_end: dt.datetime | None = None,
     grace_until: dt.datetime | None = None,
+    interval: str | None = None,
+    cancel_at_period_end: bool = False,
+    scheduled_plan_id: str | None = None,
+    scheduled_interval: str | None = None,
+    had_trial: bool = False,
 ) -> PlanState:
-    """Store the organisation's subscription (billing webhooks later; operators and tests now).
+    """Store the organisation's subscription (the Stripe webhooks, the operator command and tests).
 
     ``past_due`` without ``grace_until`` gets the default grace (``app.plans.PAST_DUE_GRACE_DAYS``),
-    because ``app.plans`` treats a missing grace as none at all.
+    because ``app.plans`` treats a missing grace as none at all. The billing details (``interval`` …
+    ``scheduled_interval``) are replaced like the dates; ``had_trial`` only ever turns on (a Stripe
+    trial is granted once). The Stripe ids are no state and are left alone (``sync.server.billing``).
     """
     plans.plan(plan_id)  # NotFound for an unknown plan: never store one the plan table does not know
+    if scheduled_plan_id is not None:
+        plans.plan(scheduled_plan_id)
     status = SubscriptionStatus(status)
     if status is SubscriptionStatus.PAST_DUE and grace_until is None:
         grace_until = now + dt.timedelta(days=plans.PAST_DUE_GRACE_DAYS)
     row = session.get(Subscription, organization_id)
     if row is None:
-        row = Subscription(organization_id=organization_id, created_at=now)
+        row = Subscription(organization_id=organization_id, created_at=now, had_trial=False)
         session.add(row)
     row.plan_id, row.status, row.updated_at = plan_id, status.value, now
     row.trial_ends_at, row.current_period_end, row.grace_until = trial_ends_at, current_period_end, grace_until
+    row.billing_interval, row.cancel_at_period_end = interval, cancel_at_period_end
+    row.scheduled_plan_id, row.scheduled_interval = scheduled_plan_id, scheduled_interval
+    row.had_trial = bool(row.had_trial) or had_trial
     session.flush()
     return plan_state(session, organization_id)
 

@@ -134,7 +134,11 @@ def stop(emu: Any) -> None:
             os.write(fd, b"\r")
             os.close(fd)
     if emu.thread is not None:
-        emu.thread.join(0.5)
+        # Wait for the thread to really end BEFORE terminate() closes the pty's master fd: a thread that
+        # still writes afterwards writes into whatever file the process opens next under that fd number
+        # (it broke playwright's pipe to its driver in a full run). Under load the last answer (with its
+        # configured delay) can take well over half a second.
+        emu.thread.join(5.0)
     if poke is not None:
         poke.close()
     emu.terminate()

@@ -29,6 +29,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from sync.server.config import Settings
 from sync.server.main import create_app
+from tests.server.billing_support import *  # noqa: F403  (billing_settings: Stripe pointed at a stand-in)
 from tests.server.fixtures import *  # noqa: F403  (the pytest fixtures: api, clock, server_settings, ...)
 from tests.server.fixtures import FakeClock, bearer, register_tenant
 from tests.server.plan_support import grant_plan
@@ -38,10 +39,10 @@ EXCLUDED = {("POST", "/v1/auth/logout")}
 
 
 def test_no_server_errors_and_no_schema_violations(
-    monkeypatch: pytest.MonkeyPatch, server_settings: Settings, clock: FakeClock
+    monkeypatch: pytest.MonkeyPatch, billing_settings: Settings, clock: FakeClock
 ):
     monkeypatch.setenv("CARBOT_WEBHOOK_WORKER_INTERVAL_SECONDS", "0")
-    app = create_app(server_settings, clock=clock)
+    app = create_app(billing_settings, clock=clock)  # Stripe: the recording stand-in of billing_support
     with TestClient(app) as client:
         owner = register_tenant(client, name="Fuzz-Werkstatt")
         grant_plan(app, owner.organization_id, "enterprise")

@@ -15,6 +15,9 @@ import pytest
 from fastapi.testclient import TestClient
 from httpx import Response
 
+from tests.server.billing_support import *  # noqa: F403  (billing fixtures: fake_stripe, billing_api)
+from tests.server.billing_support import FakeStripe, subscribe
+from tests.server.chat_support import say, start_visitor
 from tests.server.fixtures import *  # noqa: F403  (the pytest fixtures: api, clock, server_settings, ...)
 from tests.server.fixtures import PASSWORD, Tenant, bearer, login, register_tenant
 from tests.server.plan_support import Device, appointment, grant_plan, invoice, op, push
@@ -27,6 +30,8 @@ PUBLIC = {
     ("POST", "/v1/auth/login"),
     ("POST", "/v1/auth/refresh"),
     ("POST", "/v1/auth/logout"),
+    ("POST", "/v1/widget/session"),  # consent starts a conversation; the visitor token comes from here
+    ("POST", "/v1/billing/stripe-webhook"),  # Stripe's signature on the raw body is the credential
 }
 # Every authenticated route and the test below that proves it stays inside the caller's organisation.
 MATRIX = {
@@ -58,6 +63,28 @@ MATRIX = {
     ("GET", "/v1/public/webhooks"): "test_integration_routes_stay_inside_the_organisation",
     ("POST", "/v1/public/webhooks"): "test_integration_routes_stay_inside_the_organisation",
     ("DELETE", "/v1/public/webhooks/{endpoint_id}"): "test_integration_routes_stay_inside_the_organisation",
+    ("GET", "/v1/billing/subscription"): "test_billing_routes_stay_inside_the_organisation",
+    ("POST", "/v1/billing/checkout"): "test_billing_routes_stay_inside_the_organisation",
+    ("POST", "/v1/billing/change"): "test_billing_routes_stay_inside_the_organisation",
+    ("POST", "/v1/billing/cancel"): "test_billing_routes_stay_inside_the_organisation",
+    ("POST", "/v1/billing/resume"): "test_billing_routes_stay_inside_the_organisation",
+    ("POST", "/v1/billing/portal"): "test_billing_routes_stay_inside_the_organisation",
+    ("GET", "/v1/chat/agent/tasks"): "test_chat_routes_stay_inside_the_organisation",
+    ("POST", "/v1/chat/conversations/{conversation_id}/messages"): "test_chat_routes_stay_inside_the_organisation",
+    ("POST", "/v1/chat/conversations/{conversation_id}/draft"): "test_chat_routes_stay_inside_the_organisation",
+    ("POST", "/v1/chat/conversations/{conversation_id}/status"): "test_chat_routes_stay_inside_the_organisation",
+    ("POST", "/v1/chat/conversations/{conversation_id}/bookings"): "test_chat_routes_stay_inside_the_organisation",
+    ("GET", "/v1/chat/conversations"): "test_chat_routes_stay_inside_the_organisation",
+    ("GET", "/v1/chat/conversations/{conversation_id}/messages"): "test_chat_routes_stay_inside_the_organisation",
+    ("GET", "/v1/chat/usage"): "test_chat_routes_stay_inside_the_organisation",
+    ("GET", "/v1/chat/widget"): "test_chat_routes_stay_inside_the_organisation",
+    ("PUT", "/v1/chat/widget"): "test_chat_routes_stay_inside_the_organisation",
+    ("PUT", "/v1/chat/profile"): "test_chat_routes_stay_inside_the_organisation",
+    ("POST", "/v1/widget/messages"): "test_chat_routes_stay_inside_the_organisation",
+    ("GET", "/v1/widget/messages"): "test_chat_routes_stay_inside_the_organisation",
+    ("GET", "/v1/widget/events"): "test_chat_routes_stay_inside_the_organisation",
+    ("POST", "/v1/widget/lead"): "test_chat_routes_stay_inside_the_organisation",
+    ("POST", "/v1/widget/handoff"): "test_chat_routes_stay_inside_the_organisation",
 }
 
 
@@ -349,3 +376,98 @@ def test_integration_routes_stay_inside_the_organisation(api: TestClient, orgs: 
     assert _ok(api.get("/v1/public/invoices", headers=bearer(b_key["key"])))["items"][0]["id"] == "geheim-r"
     rollup = _ok(api.get("/v1/rollups", params={"from": "2026-11-01", "to": "2026-11-30"}, headers=b_owner))
     assert rollup["total"]["net_total"] == "987654.32"
+
+
+def test_billing_routes_stay_inside_the_organisation(billing_api: TestClient, fake_stripe: FakeStripe):
+    a, b = _build(billing_api, "Werkstatt Adler"), _build(billing_api, "Autoservice Biber")
+    sub_b = subscribe(billing_api, b.tenant, fake_stripe, "carbot_enterprise_monthly")
+    b_customer = sub_b["customer"]
+    fake_stripe.invoices.append({"id": "in_geheim_b", "customer": b_customer, "created": 1_800_000_000, "total": 1,
+                                 "currency": "eur", "status": "paid", "number": "GEHEIM-B-0001"})  # fmt: skip
+    b_before = _ok(billing_api.get("/v1/billing/subscription", headers=b.headers("owner")))
+    assert b_before["invoices"][0]["number"] == "GEHEIM-B-0001"  # control: B's invoice is really there
+    fake_stripe.requests.clear()
+    for role in ROLES:
+        for method, path, body in (
+            ("GET", "/v1/billing/subscription", None),
+            ("POST", "/v1/billing/checkout", {"plan_id": "enterprise", "interval": "month"}),
+            ("POST", "/v1/billing/change", {"plan_id": "starter", "interval": "month"}),
+            ("POST", "/v1/billing/cancel", None),
+            ("POST", "/v1/billing/resume", None),
+            ("POST", "/v1/billing/portal", None),
+        ):
+            response = billing_api.request(method, path, json=body, headers=a.headers(role))
+            _assert_nothing_of(response, b)
+            for secret in ("GEHEIM-B", "in_geheim_b", b_customer, sub_b["id"]):
+                assert secret not in response.text
+    # Stripe saw no write for B's customer or subscription, and B's state is untouched.
+    assert fake_stripe.calls("POST", "/v1/checkout/sessions")  # control: A's owner did reach Stripe
+    for request in fake_stripe.writes():
+        assert sub_b["id"] not in request.path and b_customer not in request.form.values()
+    assert fake_stripe.customers[b_customer]["metadata"]["organization_id"] == b.tenant.organization_id
+    assert _ok(billing_api.get("/v1/billing/subscription", headers=b.headers("owner"))) == b_before
+    a_view = _ok(billing_api.get("/v1/billing/subscription", headers=a.headers("owner")))
+    assert a_view["plan_id"] == "enterprise" and a_view["invoices"] == []  # A's own (operator) plan
+
+
+def test_chat_routes_stay_inside_the_organisation(api: TestClient, orgs: tuple[Org, Org]):
+    a, b = orgs
+    b_key = _ok(api.get("/v1/chat/widget", headers=b.headers("device")))["public_key"]
+    b_visitor = start_visitor(api, b_key)
+    say(api, b_visitor, "Geheimnis Biber, bitte Rückruf unter 0171 9999999")
+    b_conv = b_visitor.conversation_id
+    a_visitor = start_visitor(api, _ok(api.get("/v1/chat/widget", headers=a.headers("device")))["public_key"])
+    say(api, a_visitor, "Hallo von Adler")
+    convs = f"/v1/chat/conversations/{b_conv}"
+    staff = {"client_id": str(uuid.uuid4()), "author": "staff", "text": "Eindringling"}
+    bot = {"client_id": str(uuid.uuid4()), "author": "bot", "text": "Eindringling", "reply_to_seq": 1}
+    booking = {"client_id": str(uuid.uuid4()), "service_code": "X-1", "start": "2026-12-01T09:00:00",
+               "end": "2026-12-01T10:00:00", "contact": {"name": "Eindringling", "phone": "0170 1111111"}}  # fmt: skip
+    b_location = b.tenant.location_id
+    for role in ROLES:
+        headers = a.headers(role)
+        for method, path, body in (
+            ("POST", f"{convs}/messages", staff),
+            ("POST", f"{convs}/messages", bot),
+            ("POST", f"{convs}/draft", {"reply_to_seq": 1, "text": "Eindringling"}),
+            ("POST", f"{convs}/status", {"status": "closed"}),
+            ("POST", f"{convs}/bookings", booking),
+            ("GET", f"{convs}/messages", None),
+            ("GET", f"/v1/chat/widget?location_id={b_location}", None),
+            ("PUT", f"/v1/chat/widget?location_id={b_location}", {"allowed_domains": ["evil.example"]}),
+            ("PUT", f"/v1/chat/profile?location_id={b_location}", {"profile": {}}),
+        ):
+            response = api.request(method, path, json=body, headers=headers)
+            assert response.status_code in (403, 404, 422), (role, method, path, response.text)
+            _assert_nothing_of(response, b)
+            assert "Geheimnis" not in response.text and "0171 9999999" not in response.text
+        for path in ("/v1/chat/conversations", "/v1/chat/usage", "/v1/chat/agent/tasks?wait=0", "/v1/chat/widget"):
+            response = api.get(path, headers=headers)
+            assert response.status_code in (200, 403, 422), (role, path, response.text)
+            _assert_nothing_of(response, b)
+            assert b_conv not in response.text and "Geheimnis" not in response.text
+        if role in ("mechanic", "auditor"):  # the chat is for owners, the counter and the desktop
+            assert api.get("/v1/chat/conversations", headers=headers).status_code == 403
+    assert [c["id"] for c in _ok(api.get("/v1/chat/conversations", headers=a.headers("owner")))] == [
+        a_visitor.conversation_id]  # fmt: skip
+    assert _ok(api.get("/v1/chat/usage", headers=a.headers("counter")))["leads"] == 0
+    # A visitor token reaches only its own conversation, whatever the widget routes are asked.
+    for method, path, body in (
+        ("GET", "/v1/widget/messages", None),
+        ("POST", "/v1/widget/messages", {"client_id": str(uuid.uuid4()), "text": "Noch mal Adler"}),
+        ("POST", "/v1/widget/lead", {"contact": {"phone": "0170 2222222"}}),
+        ("POST", "/v1/widget/handoff", None),
+    ):
+        response = api.request(method, path, json=body, headers=a_visitor.headers)
+        assert response.status_code in (200, 201), response.text
+        assert b_conv not in response.text and "Geheimnis" not in response.text
+        _assert_nothing_of(response, b)
+    events = api.get("/v1/widget/events", params={"token": b_visitor.token + "x"})
+    assert events.status_code == 401
+    # B's conversation is untouched: no foreign message, status, booking or lead change.
+    b_view = _ok(api.get(f"{convs}/messages", headers=b.headers("owner")))
+    assert "Eindringling" not in str(b_view) and b_view["status"] != "closed"
+    b_pull = _ok(api.get("/v1/sync/pull", params={"streams": "chat"}, headers=b.headers("device")))
+    assert "Eindringling" not in str(b_pull) and "Adler" not in str(b_pull)
+    b_widget = _ok(api.get("/v1/chat/widget", params={"location_id": b_location}, headers=b.headers("owner")))
+    assert b_widget["allowed_domains"] == [] and b_widget["public_key"] == b_key

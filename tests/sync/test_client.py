@@ -303,3 +303,29 @@ def test_the_keyring_holds_the_only_copy_of_the_refresh_token(keyring: MemoryKey
     assert store.load() is None
     with pytest.raises(SyncAuthError):
         DeviceSession(store)
+
+
+def test_two_sessions_on_one_keyring_entry_never_present_a_spent_refresh_token(store: CredentialStore) -> None:
+    """The app and ``carbot chat agent`` (two processes) share the device's keyring entry: after one of them
+    rotated the refresh token, the other must refresh with the new one, or the server revokes the family."""
+    current = {"token": "refresh-0", "n": 0}
+    presented: list[str] = []
+
+    def server(request: httpx.Request) -> httpx.Response:
+        token = json.loads(request.content)["refresh_token"]
+        presented.append(token)
+        if token != current["token"]:
+            return httpx.Response(401, json={"detail": "Anmeldung widerrufen.", "code": "token_reused"})
+        current["n"] += 1
+        current["token"] = f"refresh-{current['n']}"
+        return httpx.Response(
+            200, json={"access_token": f"access-{current['n']}", "expires_in": 600, "refresh_token": current["token"]}
+        )
+
+    app_session, agent_session = DeviceSession(store), DeviceSession(store)
+    with httpx.Client(base_url="http://srv", transport=httpx.MockTransport(server)) as http:
+        assert app_session.access_token(http) == "access-1"
+        assert agent_session.access_token(http) == "access-2"  # read refresh-1 from the keyring, not refresh-0
+        assert app_session.access_token(http, force_refresh=True) == "access-3"
+    assert presented == ["refresh-0", "refresh-1", "refresh-2"]
+    assert store.load() is not None and store.load().refresh_token == "refresh-3"  # type: ignore[union-attr]

@@ -155,6 +155,7 @@ class SyncController(QObject):
         self._closed = False
         self._rounds = 0
         self._session: DeviceSession | None = None
+        self._session_lock = threading.Lock()  # the Chat tab asks for the session from its worker threads
         self._client: SyncClient | None = None
         self._listener: PokeListener | None = None
         self._timer = QTimer(self)
@@ -165,6 +166,7 @@ class SyncController(QObject):
         self._recount.timeout.connect(self.refresh)
         self._poked.connect(self._on_poke)
         ctx.bus.operation_did_execute.connect(self._on_changes)
+        ctx.bus.sync_requested.connect(self.sync_now)
 
     # --- wiring -----------------------------------------------------------------------------------
 
@@ -225,9 +227,20 @@ class SyncController(QObject):
     def _ensure_client(self) -> SyncClient:
         """The round's client (worker thread; rounds never overlap, so no lock is needed)."""
         if self._client is None:
-            self._session = DeviceSession(self.store)  # reads the keyring: SyncAuthError when empty
-            self._client = SyncClient(self._session.server_url, self._session)
+            session = self.device_session()
+            self._client = SyncClient(session.server_url, session)
         return self._client
+
+    def device_session(self) -> DeviceSession:
+        """This workplace's one access-token holder, shared by the rounds and the Chat tab (any thread).
+
+        A refresh token rotates on every use: a second session in the same process would later present a
+        used token, and the server revokes the device's whole token family (sync/server/auth/refresh.py).
+        """
+        with self._session_lock:
+            if self._session is None:
+                self._session = DeviceSession(self.store)  # reads the keyring: SyncAuthError when empty
+            return self._session
 
     def _round(self, before: EntitlementState | None) -> RoundResult:
         """One round (worker thread: no Qt here)."""
@@ -271,6 +284,8 @@ class SyncController(QObject):
             self._listener.disarm()
         if result.changes is not None:
             self.ctx.bus.operation_did_execute.emit(result.changes, self)
+        if result.report is not None and (result.report.chat_changes or result.report.chat_bookings_imported):
+            self.ctx.bus.chat_synced.emit(result.report)
         self.sync_finished.emit(result)
         if self._again:
             self._again = False

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, create_engine
 # Named here as well as found by ``load_models``: autogenerate must see every table even where the
 # package cannot be listed (frozen builds); a new *_models.py module is added here too.
 from sync.server import api_keys_models, billing_models, sync_models, webhooks_models  # noqa: F401
+from sync.server.chat import models as chat_models  # noqa: F401
 from sync.server.db import VERSION_TABLE, load_models
 from sync.server.models import Base
 

@@ -322,6 +322,17 @@ class ReportsView(QWidget):
             uses_db=False,
         )
 
+    def set_rollups(self, rollups: RollupSource | None) -> None:
+        """Feed the location filter from ``rollups`` from now on (the owner logged in); None hides it again."""
+        self.rollups = rollups
+        self._locations_asked = False
+        if rollups is None:
+            self.header.set_locations(())
+            if self.location is not None:
+                self._location_changed(None)  # back to this installation's own report
+        elif self.dashboard is not None and self.dashboard.report is not None:
+            self._ask_locations(self.dashboard.report.period)
+
     # --- exports -----------------------------------------------------------------------------------
 
     @property

@@ -13,8 +13,10 @@ from app.changes import Changes
 from app.i18n import _
 from ui.context import UiContext
 from ui.views.settings.catalog_page import CatalogPage
+from ui.views.settings.chat_page import ChatSettingsPage
 from ui.views.settings.language_page import LanguagePage
 from ui.views.settings.resources_page import ResourcesPage
+from ui.views.settings.subscription_page import SubscriptionPage
 from ui.views.settings.sync_page import SyncPage
 from ui.views.settings.workshop_page import WorkshopPage
 
@@ -38,6 +40,8 @@ class SettingsView(QWidget):
             (self.catalog, _("Leistungskatalog"), _("Leistungen mit AW und Preisen – Import und Export als CSV")),
             (self.language, _("Sprache"), _("Sprache der Oberfläche auf diesem Computer")),
             (self.sync_page, _("Sync & Konto"), _("Diesen Arbeitsplatz mit dem CarBot-Server verbinden")),
+            (SubscriptionPage(ctx), _("Abo"), _("Tarif, Zahlung und Rechnungen von CarBot (nur Inhaber)")),
+            (ChatSettingsPage(ctx), _("Chat & Assistent"), _("Website-Widget und Assistent des Web-Chats")),
         )
         self.nav = QListWidget()
         self.nav.setObjectName("settingsNav")

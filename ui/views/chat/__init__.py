@@ -1,0 +1,1 @@
+"""The "Chat" tab: the web widget's conversations with staff takeover, canned replies and links."""
