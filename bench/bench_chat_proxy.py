@@ -25,33 +25,35 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import multiprocessing
+import queue
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from app.chat.llm.config import ApiKeyStore, LlmConfig, LlmConfigStore
-from app.db import Database, open_database
+from app.db import open_database
 from app.demo import create_demo
 from app.services.registry import Services
 from bench.bench_sync import ServerProcess, _devices
 from bench.common import Result, percentile
 from bench.llm_stub import LlmStub
 from sync import local
-from sync.chat_agent import AgentReport, ChatAgent
+from sync.chat_agent import ChatAgent
 from sync.chat_answer import ConfiguredAssistants
 from sync.chat_client import ChatClient
 from sync.credentials import StaticCredentials
 
 MESSAGES = 30
-WARM_UPS = 5
+WARM_UPS = 10
 FIRST_TOKEN_DELAY = 0.15
 CHUNK_DELAY = 0.02
 GOAL_MS = 30.0
@@ -115,55 +117,91 @@ class MemoryKeyring:
         self.secrets.pop((service, username), None)
 
 
-@dataclass
+@dataclass(frozen=True)
+class DesktopSetup:
+    """What the desktop process needs (picklable): its database, the server, its device and the LLM settings."""
+
+    db_path: str
+    server_url: str
+    device: tuple[str, str, str]  # device id, location id, access token
+    config_path: str
+
+
+def prepare_desktop(server: ServerProcess, folder: Path, stub: LlmStub) -> DesktopSetup:
+    """The demo database registered as the location's device; the LLM settings point at the stub."""
+    path = folder / "werkstatt.db"
+    services = Services.open(path)
+    try:
+        create_demo(services, today=dt.date.today(), customers=10, vehicles=10, history_weeks=0)
+    finally:
+        services.close()
+    with httpx.Client(base_url=server.url, timeout=30) as http:
+        device = _devices(http, 1)[0]
+    db = open_database(path)
+    try:
+        local.register(db, server_url=server.url, device_id=device[0], location_id=device[1])
+    finally:
+        db.close()
+    config_path = folder / "chat-llm.json"
+    LlmConfigStore(config_path).save(
+        LlmConfig.from_dict({"provider": "openai", "base_url": stub.base_url, "monthly_budget_eur": "1000"})
+    )
+    return DesktopSetup(str(path), server.url, device, str(config_path))
+
+
+def run_desktop(setup: DesktopSetup, stop: Any, errors: Any) -> None:
+    """The desktop process: ``ChatAgent`` with ``ConfiguredAssistants``, as ``carbot chat agent`` runs it.
+
+    Its own process, as on the counter PC: sharing the interpreter (and its GIL) with the widget client and
+    the stub would add delays that do not exist between a browser, a desktop and a cloud LLM.
+    """
+    db = open_database(Path(setup.db_path))
+    chat = ChatClient(setup.server_url, StaticCredentials(*setup.device))
+    keys = ApiKeyStore(MemoryKeyring())
+    keys.set("openai", API_KEY)
+    assistants = ConfiguredAssistants(db, config_store=LlmConfigStore(Path(setup.config_path)), keys=keys)
+    agent = ChatAgent(db, chat, assistants, on_error=errors.put)  # default long-poll wait, drafts as shipped
+    done = threading.Event()
+
+    def relay_stop() -> None:
+        stop.wait()
+        done.set()
+
+    threading.Thread(target=relay_stop, daemon=True).start()
+    try:
+        agent.run_forever(done)
+    finally:
+        chat.close()
+        db.close()
+
+
 class Desktop:
-    """The demo workshop's desktop: database, chat client and the answering loop in a thread."""
+    """The desktop process (spawned: a fresh interpreter, no threads inherited)."""
 
-    db: Database
-    chat: ChatClient
-    agent: ChatAgent
-    reports: list[AgentReport] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-    stop: threading.Event = field(default_factory=threading.Event)
-    thread: threading.Thread | None = None
-
-    @classmethod
-    def create(cls, server: ServerProcess, folder: Path, stub: LlmStub) -> Desktop:
-        """The demo database registered as the location's device, its agent set up for the stub."""
-        path = folder / "werkstatt.db"
-        services = Services.open(path)
-        try:
-            create_demo(services, today=dt.date.today(), customers=10, vehicles=10, history_weeks=0)
-        finally:
-            services.close()
-        with httpx.Client(base_url=server.url, timeout=30) as http:
-            device_id, location_id, token = _devices(http, 1)[0]
-        db = open_database(path)
-        local.register(db, server_url=server.url, device_id=device_id, location_id=location_id)
-        chat = ChatClient(server.url, StaticCredentials(device_id, location_id, token))
-        config_store = LlmConfigStore(folder / "chat-llm.json")
-        config_store.save(
-            LlmConfig.from_dict({"provider": "openai", "base_url": stub.base_url, "monthly_budget_eur": "1000"})
-        )
-        keys = ApiKeyStore(MemoryKeyring())
-        keys.set("openai", API_KEY)
-        agent = ChatAgent(db, chat, ConfiguredAssistants(db, config_store=config_store, keys=keys))
-        desktop = cls(db, chat, agent)
-        agent.on_report, agent.on_error = desktop.reports.append, desktop.errors.append
-        return desktop
+    def __init__(self, setup: DesktopSetup) -> None:
+        context = multiprocessing.get_context("spawn")
+        self.stop = context.Event()
+        self.errors = context.Queue()
+        self.process = context.Process(target=run_desktop, args=(setup, self.stop, self.errors), name="desktop")
 
     def start(self) -> None:
-        """Run the answering loop (as ``carbot chat agent`` does, default long-poll wait)."""
-        self.thread = threading.Thread(target=self.agent.run_forever, args=(self.stop,), name="chat-agent")
-        self.thread.start()
+        """Start the process (it polls for tasks once it has imported everything)."""
+        self.process.start()
+
+    def first_error(self) -> str | None:
+        """The first error the agent reported, if any."""
+        try:
+            return str(self.errors.get_nowait())
+        except queue.Empty:
+            return None
 
     def close(self) -> None:
-        """Stop the loop (it ends after its current long poll) and close client and database."""
+        """Stop the loop; it ends once its long poll returns (the server's end breaks it), else it is terminated."""
         self.stop.set()
-        if self.thread is not None:
-            self.thread.join(60)
-        self.chat.close()
-        self.db.close()
+        self.process.join(30)
+        if self.process.is_alive():
+            self.process.terminate()
+            self.process.join(10)
 
 
 class Miss(Exception):
@@ -301,25 +339,22 @@ def _results(widget: list[float], direct: list[float], misses: list[str]) -> lis
 
 
 def run() -> list[Result]:
-    """Server, stub and desktop agent up; measure through the widget and directly, interleaved."""
+    """Server, stub and desktop up; measure through the widget and directly, interleaved."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        desktop: Desktop | None = None
-        try:
-            with (
-                CarbotServer(folder) as server,
-                LlmStub(first_token_delay=FIRST_TOKEN_DELAY, chunk_delay=CHUNK_DELAY) as stub,
-            ):
-                desktop = Desktop.create(server, folder, stub)
+        with LlmStub(first_token_delay=FIRST_TOKEN_DELAY, chunk_delay=CHUNK_DELAY) as stub:
+            with CarbotServer(folder) as server:
+                setup = prepare_desktop(server, folder, stub)
+                with ChatClient(server.url, StaticCredentials(*setup.device)) as chat:
+                    key = chat.widget_config().public_key
+                desktop = Desktop(setup)
+                desktop.start()
                 try:
-                    key = desktop.chat.widget_config().public_key
-                    desktop.start()
                     widget, direct, misses = asyncio.run(_measure(server.url, key, stub))
                 finally:
-                    desktop.stop.set()  # the server's end breaks the agent's long poll
-        finally:
-            if desktop is not None:
-                desktop.close()
-    if desktop is not None and desktop.errors and not widget:
-        misses.append(f"agent: {desktop.errors[0]}")
+                    desktop.stop.set()  # the server's end (next) breaks the agent's long poll
+            desktop.close()
+    error = desktop.first_error()
+    if error and not widget:
+        misses.append(f"agent: {error}")
     return _results(widget, direct, misses)

@@ -7,8 +7,8 @@ The agent leases the task (``chat_lease_seconds``) and answers with its configur
 is due and not answered, because no agent was there, nobody leased it in time, or a lease ran out, the
 ``Responder`` answers itself:
 
-1. its sweeper (an asyncio task on the app's loop, every ``SWEEP_SECONDS`` and whenever a task is
-   opened) leases due tasks to ``"server"`` with a compare-and-set in the database, so several uvicorn
+1. its sweeper (an asyncio task on the app's loop, every ``SWEEP_SECONDS`` and when a newly opened task
+   falls due) leases due tasks to ``"server"`` with a compare-and-set in the database, so several uvicorn
    workers never answer one task twice (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL);
 2. a worker thread runs ``app.chat.assistant.BuiltinAssistant`` on the location's stored public profile
    (``PUT /v1/chat/profile``) with a ``ServerBookingSink``: appointment requests become
@@ -143,12 +143,15 @@ class Responder:
             with contextlib.suppress(RuntimeError):  # shutting down: the lease runs out, another worker answers
                 pool.submit(self.answer, claim)
 
-    def wake(self) -> None:
-        """Look for due tasks now (thread-safe; a no-op before ``start``)."""
+    def wake(self, after: float = 0.0) -> None:
+        """Look for due tasks now, or in ``after`` seconds (thread-safe; a no-op before ``start``)."""
         loop, event = self._loop, self._wake
         if loop is not None and event is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):  # the loop closed in between
-                loop.call_soon_threadsafe(event.set)
+                if after > 0:
+                    loop.call_soon_threadsafe(loop.call_later, after, event.set)
+                else:
+                    loop.call_soon_threadsafe(event.set)
 
     async def _sweep_forever(self, loop: asyncio.AbstractEventLoop, wake: asyncio.Event,
                              pool: ThreadPoolExecutor) -> None:  # fmt: skip
