@@ -2,10 +2,10 @@
 
 Set-up, all on loopback: a real ``carbot server`` process (uvicorn, embedded SQLite); a demo workshop's
 desktop database registered as a device of the location; the desktop's answering loop
-(``sync.chat_agent.ChatAgent`` with ``ConfiguredAssistants``, as ``carbot chat agent`` runs it) in a
-thread, configured for the OpenAI-compatible provider at the stub ``bench.llm_stub`` (settings in a JSON
-file through ``LlmConfigStore``, the API key in an in-memory keyring). The stub waits ``FIRST_TOKEN_DELAY``
-before the first word and ``CHUNK_DELAY`` between words.
+(``sync.chat_agent.ChatAgent`` with ``ConfiguredAssistants``, as ``carbot chat agent`` runs it) in its
+own process, configured for the OpenAI-compatible provider at the stub ``bench.llm_stub`` in this process
+(settings in a JSON file through ``LlmConfigStore``, the API key in an in-memory keyring). The stub waits
+``FIRST_TOKEN_DELAY`` before the first word and ``CHUNK_DELAY`` between words.
 
 Measured ``MESSAGES`` times in sequence, each in a NEW conversation (a fresh widget session and event
 stream, its own client IP via ``X-Forwarded-For``, so the visitor rate limits and a growing history play
@@ -15,7 +15,8 @@ message arrived, so the agent is back in its long poll. Baseline, interleaved in
 own time to first token when the very request body the agent sent is POSTed to it directly with httpx
 (send → first ``data:`` chunk with content). Reported: p50/p95 of both and the differences; goal ≤ 30 ms
 added at p50 and p95. A message answered without a ``delta`` from the stub (e.g. by a built-in assistant)
-counts as a miss (goal: none). One unmeasured warm-up message goes first.
+counts as a miss (goal: none). Unmeasured warm-up messages go first, until one was answered through the
+stub (the agent polls, connections and caches are warm).
 
 ``python -m bench chat_proxy`` (the server needs the ``server`` extra).
 """
@@ -188,20 +189,26 @@ class Desktop:
         """Start the process (it polls for tasks once it has imported everything)."""
         self.process.start()
 
-    def first_error(self) -> str | None:
-        """The first error the agent reported, if any."""
-        try:
-            return str(self.errors.get_nowait())
-        except queue.Empty:
-            return None
-
-    def close(self) -> None:
-        """Stop the loop; it ends once its long poll returns (the server's end breaks it), else it is terminated."""
+    def close(self) -> list[str]:
+        """Stop the loop (it ends once its long poll returns: the server's end breaks it); the agent's errors."""
         self.stop.set()
-        self.process.join(30)
+        errors: list[str] = []
+        deadline = time.monotonic() + 30
+        while self.process.is_alive() and time.monotonic() < deadline:
+            self._drain(errors)  # a child with unread queue items would not exit
+            self.process.join(0.2)
         if self.process.is_alive():
             self.process.terminate()
             self.process.join(10)
+        self._drain(errors)
+        return errors
+
+    def _drain(self, into: list[str]) -> None:
+        while True:
+            try:
+                into.append(str(self.errors.get_nowait()))
+            except queue.Empty:
+                return
 
 
 class Miss(Exception):
@@ -353,8 +360,7 @@ def run() -> list[Result]:
                     widget, direct, misses = asyncio.run(_measure(server.url, key, stub))
                 finally:
                     desktop.stop.set()  # the server's end (next) breaks the agent's long poll
-            desktop.close()
-    error = desktop.first_error()
-    if error and not widget:
-        misses.append(f"agent: {error}")
+            errors = desktop.close()
+    if errors and not widget:
+        misses.append(f"agent: {errors[0]}")
     return _results(widget, direct, misses)

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, FrameLocator, Page, Request
+from playwright.sync_api import Browser, FrameLocator, Page, Request, expect
 
 from app.services.appointments import AppointmentService
 from app.services.chat_inbox import ChatInboxService
@@ -80,6 +80,9 @@ def _open_widget(page: Page, site: WorkshopSite) -> FrameLocator:
     launcher.click()
     frame = page.frame_locator("iframe[data-carbot='frame']")
     frame.locator("#consent-accept").wait_for()
+    # The consent page is static HTML (German by default); frame.js fills the language list when it has set
+    # itself up. Clicking before that would click a button without its handler on a busy machine.
+    frame.locator("#lang option").first.wait_for(state="attached")
     return frame
 
 
@@ -113,8 +116,8 @@ def test_widget_in_chromium(
         with WorkshopSite(server.url, config.public_key) as site:
             frame = _open_widget(page, site)
             # Consent gate: German by default, nothing sent to the chat API before consent.
-            assert frame.locator("#consent-accept").inner_text() == "Zustimmen und Chat starten"
-            assert frame.locator("#consent-decline").inner_text() == "Ablehnen"
+            expect(frame.locator("#consent-accept")).to_have_text("Zustimmen und Chat starten")
+            expect(frame.locator("#consent-decline")).to_have_text("Ablehnen")
             assert not [path for path in requests if path.startswith("/v1/")], requests
             frame.locator("#consent-accept").click()
             frame.locator("#input").wait_for()
@@ -184,9 +187,10 @@ def test_widget_on_a_phone_lead_form_handoff_and_escaping(
             frame = _open_widget(page, site)
             box = page.locator("iframe[data-carbot='frame']").bounding_box()
             assert box == {"x": 0, "y": 0, "width": 390, "height": 844}  # full screen below 480 px
-            assert frame.locator("#consent-accept").inner_text() == "Zgadzam się i rozpoczynam czat"
+            # frame.js sets the texts after the page is visible: wait for them (the HTML default is German)
+            expect(frame.locator("#consent-accept")).to_have_text("Zgadzam się i rozpoczynam czat")
             frame.locator("#lang").select_option("de")
-            assert frame.locator("#consent-accept").inner_text() == "Zustimmen und Chat starten"
+            expect(frame.locator("#consent-accept")).to_have_text("Zustimmen und Chat starten")
             frame.locator("#consent-accept").click()
             frame.locator("#input").wait_for()
 
@@ -202,13 +206,13 @@ def test_widget_on_a_phone_lead_form_handoff_and_escaping(
             # Lead form: German inline errors; nothing is sent until phone or e-mail is valid.
             frame.locator("#lead-open").click()
             frame.locator("#lead button[type='submit']").click()
-            assert frame.locator("#e-phone").inner_text() == (
+            expect(frame.locator("#e-phone")).to_have_text(
                 "Bitte geben Sie eine Telefonnummer oder eine E-Mail-Adresse an."
             )
             frame.locator("#f-name").fill("Erika Muster")
             frame.locator("#f-email").fill("erika@")
             frame.locator("#lead button[type='submit']").click()
-            assert frame.locator("#e-email").inner_text() == "Bitte prüfen Sie die E-Mail-Adresse."
+            expect(frame.locator("#e-email")).to_have_text("Bitte prüfen Sie die E-Mail-Adresse.")
             assert "/v1/widget/lead" not in requests
             frame.locator("#f-email").fill("erika.muster@example.org")
             frame.locator("#f-vehicle").fill("VW Golf VII, 2016")
