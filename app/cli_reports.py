@@ -47,7 +47,7 @@ def _report(args: argparse.Namespace) -> Any:
 
 def cmd_kpis(args: argparse.Namespace) -> int:
     """carbot report kpis --from DATE --to DATE [--json]."""
-    from app.reports.export import report_dict, value_text
+    from app.reports.export import caption_text, report_dict, value_text
 
     report = _report(args)
     if args.json:
@@ -59,7 +59,8 @@ def cmd_kpis(args: argparse.Namespace) -> int:
             emit(f"  {item.title}: {item.note}")
             continue
         previous = f"  ({_('Vorperiode')}: {value_text(item.previous, item.unit)})" if item.previous is not None else ""
-        emit(f"  {item.title}: {value_text(item.value, item.unit)}{previous}")
+        caption = caption_text(item)
+        emit(f"  {item.title}: {value_text(item.value, item.unit)}{previous}" + (f" – {caption}" if caption else ""))
     return 0
 
 

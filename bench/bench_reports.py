@@ -2,7 +2,8 @@
 
 The history – 60,000 final invoices (3 % of them Stornorechnungen), ~400,000 invoice lines, 15,000
 customers with 19,500 vehicles, work orders with the mechanics' AW, payments (some partial, some late,
-the newest still open), estimates and appointments – is generated with bulk inserts. The invoices' lines,
+the newest still open), estimates, appointments and 6,000 web-chat conversations (half of them leads, some
+booked) – is generated with bulk inserts. The invoices' lines,
 taxes and totals come from the real VAT engine (``app.tax.compute``), so they agree as on issued
 invoices. The database is cached in ``bench/.data/`` (building takes about a minute).
 
@@ -18,6 +19,7 @@ core the wall time is well below the CPU time; on a busy machine both are about 
 from __future__ import annotations
 
 import datetime as dt
+import json
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -32,7 +34,19 @@ from app.db import Database, make_engine, open_database
 from app.demo import setup_workshop
 from app.demo_names import FIRST_NAMES, LAST_NAMES
 from app.invoice_document import LineKind
-from app.models import Appointment, Customer, Estimate, Invoice, InvoiceLine, OrderLine, Payment, Vehicle, WorkOrder
+from app.models import (
+    Appointment,
+    ChatBookingImport,
+    Customer,
+    Estimate,
+    Invoice,
+    InvoiceLine,
+    OrderLine,
+    Payment,
+    RemoteRecord,
+    Vehicle,
+    WorkOrder,
+)
 from app.reports.period import Period, month_end, preset
 from app.services.registry import Services
 from app.tax import TaxContext, TaxResult, compute
@@ -40,7 +54,7 @@ from app.tax_lines import InputLine
 from bench.common import Result
 
 DATA = Path(__file__).resolve().parent / ".data"
-VERSION = 4  # bump when the generated history changes
+VERSION = 5  # bump when the generated history changes
 TODAY = dt.date(2026, 11, 30)
 FIRST_DAY = dt.date(2021, 12, 1)
 INVOICES = 60_000
@@ -49,6 +63,7 @@ CUSTOMERS = 15_000
 VEHICLES = 19_500
 ESTIMATES = 9_000
 APPOINTMENTS = 62_000
+CHATS = 6_000
 GOAL_MS = 300.0
 RUNS = 5
 HOURLY = Decimal("118.00")
@@ -333,6 +348,35 @@ def _calendar(db: Database, rng: random.Random, mechanics: list[int]) -> None:
     _bulk(db, Estimate, estimates)
 
 
+def _chats(db: Database, rng: random.Random) -> None:
+    """Web-chat conversations as the sync stream stores them; half become leads, 40 % of those book."""
+    span = (TODAY - FIRST_DAY).days * 86_400
+    records, imports = [], []
+    for n in range(1, CHATS + 1):
+        created = dt.datetime.combine(FIRST_DAY, dt.time(), tzinfo=dt.UTC) + dt.timedelta(seconds=rng.randrange(span))
+        lead = rng.random() < 0.5
+        doc = {
+            "id": f"c{n:06d}",
+            "location_id": "loc-1",
+            "status": "closed",
+            "language": "de",
+            "created_at": created.isoformat(),
+            "updated_at": created.isoformat(),
+            "last_seq": rng.randint(0 if n % 20 == 0 else 1, 12),
+            "last_visitor_seq": 1,
+            "is_lead": lead,
+            "lead_at": (created + dt.timedelta(minutes=rng.randint(1, 30))).isoformat() if lead else None,
+        }
+        data = json.dumps(doc, sort_keys=True)
+        records.append({"stream": "chat", "entity": "chat_conversation", "entity_id": doc["id"], "data": data,
+                        "deleted": False, "seq": n, "updated_at": created})  # fmt: skip
+        if lead and rng.random() < 0.4:
+            imports.append({"booking_id": f"b{n:06d}", "conversation_id": doc["id"],
+                            "appointment_id": rng.randint(1, APPOINTMENTS), "created_at": created})  # fmt: skip
+    _bulk(db, RemoteRecord, records)
+    _bulk(db, ChatBookingImport, imports)
+
+
 def build(path: Path, seed: int = 2026) -> None:
     """Generate the five-year history into a new database at ``path``."""
     rng = random.Random(seed)
@@ -341,6 +385,7 @@ def build(path: Path, seed: int = 2026) -> None:
         catalogue, mechanics = _masters(db, rng)
         _invoices(db, rng, catalogue, mechanics)
         _calendar(db, rng, mechanics)
+        _chats(db, rng)
         with db.engine.begin() as conn:
             conn.execute(text("ANALYZE"))
     finally:

@@ -24,8 +24,9 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.models.sync import OutboxEntry, RemoteRecord, SyncState
+from app.services.chat_stats import CONVERSATION, conversation_days
 from app.services.daily_facts import facts_in, take_dirty_days
-from app.sync_outbox import Capture, OutboxCapture, backfill, write_captures
+from app.sync_outbox import Capture, OutboxCapture, backfill, mark_days_dirty, write_captures
 from sync.errors import SyncError
 from sync.protocol import Change, Entity, Op, OpResult
 
@@ -222,6 +223,7 @@ def apply_changes(
     """
     now = _now()
     with db.unit() as s:
+        mark_days_dirty(s.connection(), _chat_days(s, changes))  # before a full resync drops the old copies
         if replace_all:
             s.execute(delete(RemoteRecord))
         for change in changes:
@@ -244,6 +246,25 @@ def apply_changes(
             row.entitlement_token = entitlement
         if jwks is not None:
             row.jwks_json = json.dumps(jwks, sort_keys=True)
+
+
+def _chat_days(s: Session, changes: Sequence[Change]) -> set[dt.date]:
+    """The days whose chat figures (daily facts) change: a conversation's old and new chat and lead days."""
+    days: set[dt.date] = set()
+    for change in changes:
+        if change.stream != "chat" or change.entity != CONVERSATION:
+            continue
+        days |= conversation_days(change.data or {})
+        old = s.scalar(
+            select(RemoteRecord.data).where(
+                RemoteRecord.stream == change.stream,
+                RemoteRecord.entity == change.entity,
+                RemoteRecord.entity_id == change.entity_id,
+            )
+        )
+        if old:
+            days |= conversation_days(json.loads(old))
+    return days
 
 
 def record_attempt(db: Database, *, error: str | None) -> None:

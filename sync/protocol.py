@@ -29,7 +29,8 @@ Field names of the daily facts (``DailyFacts``), one row per location and calend
 - ``labour_net``: net of labour lines; ``parts_net``: net of part and Austauschteil lines;
   ``other_net``: everything else (fees, discounts, Altteil lines);
 - ``new_customers``: customers created that day; ``appointments``: appointments starting that day
-  that are not cancelled; ``chats`` and ``leads``: web chats and leads (0 until the chat exists).
+  that are not cancelled; ``chats`` and ``leads``: web chats (conversations with a message, by the day
+  they began) and leads (by the day the conversation became one; ``app.services.chat_stats``).
 """
 
 from __future__ import annotations

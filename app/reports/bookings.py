@@ -1,4 +1,4 @@
-"""Front-office widgets: estimate acceptance, appointments and no-shows, HU/AU due (work to win), chat.
+"""Front-office widgets: estimate acceptance, appointments and no-shows, HU/AU due (work to win).
 
 - **Estimate acceptance rate**: the Kostenvoranschläge created in the period (local date of
   ``created_at``, stored in UTC), accepted ÷ (accepted + rejected); drafts and sent ones still wait for
@@ -9,7 +9,8 @@
   up to 60 days ahead of today – the same rule as ``VehicleService.hu_due_between`` – and whose customer
   is not restricted by a GDPR request. Always as of today (who is due now is what can be won); the
   sparkline counts the vehicles per HU month.
-- **Chats, leads and conversion** wait for the web chat: the widget says so and shows no numbers.
+
+The web chat's widget (chats, leads, Terminquote) lives in ``app.reports.chat``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from sqlalchemy.orm import Session
 from app.i18n import N_, _
 from app.reports.period import Period, Scope, bucket_index, local_date, month_end, utc_bounds
 from app.reports.sql import day_of, fetch
-from app.reports.types import Kpi, kpi, percent, unavailable
+from app.reports.types import Kpi, kpi, percent
 from app.services.customers import display_name
 from app.services.estimates import STATUS_LABELS as ESTIMATE_LABELS
 
@@ -34,9 +35,7 @@ TITLES: Final = {
     "appointments": N_("Termine"),
     "no_show_rate": N_("No-Show-Quote"),
     "hu_due": N_("HU/AU fällig (nächste 60 Tage)"),
-    "chat_leads": N_("Chats, Leads und Terminquote"),
 }
-CHAT_NOTE: Final = N_("Chat folgt – noch keine Daten")
 APPOINTMENT_LABELS: Final = {
     "pending": N_("Anfrage"),
     "confirmed": N_("Bestätigt"),
@@ -185,15 +184,4 @@ def hu_due_kpi(session: Session, today: dt.date) -> Kpi:
         note=_("Fahrzeuge mit HU/AU-Monat bis {day} (Stand heute) – Arbeit, die man gewinnen kann.").format(
             day=until.strftime("%d.%m.%Y")
         ),
-    )
-
-
-def chat_kpi() -> Kpi:
-    """The chat widget: no data source yet, so no numbers."""
-    return unavailable(
-        "chat_leads",
-        _(TITLES["chat_leads"]),
-        "%",
-        _(CHAT_NOTE),
-        columns=(_("Chats"), _("Leads"), _("Terminquote %")),
     )

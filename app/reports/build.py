@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from app.db import Database
 from app.i18n import N_, _
 from app.plans import Feature
-from app.reports import bookings, capacity, customers, mix, receivables, revenue
+from app.reports import bookings, capacity, chat, customers, mix, receivables, revenue
 from app.reports.period import Scope, granularity_for
 from app.reports.sql import shop_settings
 from app.reports.types import Kpi, KpiReport, MechanicUtilisation, SeriesPoint
@@ -78,7 +78,7 @@ def _front(session: Session, scope: Scope) -> _Front:
         bookings.hu_due_kpi(session, scope.today),
         bookings.estimate_kpi(session, scope),
         *bookings.appointment_kpis(session, scope),
-        bookings.chat_kpi(),
+        chat.chat_kpi(session, scope),
     ]
     sales = mix.service_sales(session, scope.period.start, scope.period.end)
     return _Front(revenue.revenue_data(session, scope), sales, office, shop_settings(session).name)

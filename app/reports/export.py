@@ -19,7 +19,9 @@ from typing import Any
 from app import formatting
 from app.errors import NotFound, ValidationError
 from app.i18n import _
+from app.reports.chat import summary_text
 from app.reports.types import Cell, Kpi, KpiReport, Number
+from app.services.chat_stats import ChatCounts
 
 ALL = "all"
 BOM = "\ufeff"
@@ -47,6 +49,25 @@ def delta_text(item: Kpi) -> str:
     if item.delta_percent is None:
         return value_text(item.delta, item.unit)
     return f"{'+' if item.delta_percent > 0 else ''}{formatting.number(item.delta_percent, 1)} %"
+
+
+def caption_text(item: Kpi) -> str:
+    """A short line under the value where a widget has one thing worth naming (the best service, the
+    customers at risk)."""
+    if not item.available or not item.detail_rows:
+        return ""
+    if item.id == "top_services":
+        first = item.detail_rows[0]
+        return _("Nr. 1: {name}").format(name=first[1]) if len(first) > 1 and first[1] else ""
+    if item.id == "chat_leads":
+        total = item.detail_rows[0]  # the "Gesamt" row: label, chats, leads, leads with an appointment, quote
+        return summary_text(ChatCounts(int(str(total[1])), int(str(total[2])), int(str(total[3]))))
+    if item.id == "customer_value":
+        counts = {str(row[0]): row[1] for row in item.detail_rows if len(row) > 1}
+        at_risk, lost = counts.get(_("Gefährdet")), counts.get(_("Verloren"))
+        if at_risk is not None and lost is not None:
+            return _("Gefährdet: {at_risk} · Verloren: {lost}").format(at_risk=at_risk, lost=lost)
+    return ""
 
 
 def cell_text(value: Cell | Decimal | None) -> str:

@@ -42,6 +42,7 @@ DETAIL_WIDGETS: Final = (
     "new_customers",
     "estimate_acceptance",
     "appointments",
+    "chat_leads",
 )
 DETAIL_ROWS: Final = 15
 _RULE: Final = HexColor("#D0D0D0")

@@ -2,7 +2,8 @@
 
 Per local calendar day: revenue net/tax/gross per VAT rate of the final invoices issued that day, with
 Stornorechnungen netted (their amounts are negative), invoice and Storno counts, AW sold, labour vs parts
-revenue, new customers and appointments; chats and leads are 0 until the web chat exists. The field
+revenue, new customers and appointments; web chats and leads of the chat stream by the rules of
+``app.services.chat_stats`` (the same as the hosted API's own counts). The field
 names are those of ``sync.protocol.DailyFacts`` (documented there). Figures always come from the source
 rows, never from earlier facts, so a recomputed day replaces the old one on the server.
 """
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from app.db import Database
 from app.models import Appointment, Customer, Invoice, InvoiceLine
 from app.models.sync import SyncDirtyDay
+from app.services.chat_stats import day_counts
 
 ZERO = Decimal("0.00")
 LABOUR_KINDS = frozenset({"labour"})
@@ -196,7 +198,7 @@ def facts_in(session: Session, day: dt.date) -> DayFacts:
             Appointment.status.not_in(NOT_COUNTED_APPOINTMENTS),
         )
     )
-    inv, lines = _invoices(session, day), _lines(session, day)
+    inv, lines, chat = _invoices(session, day), _lines(session, day), day_counts(session, day)
     return DayFacts(
         day=day,
         revenue=inv.revenue,
@@ -212,6 +214,8 @@ def facts_in(session: Session, day: dt.date) -> DayFacts:
         other_net=lines.other_net,
         new_customers=int(new_customers or 0),
         appointments=int(appointments or 0),
+        chats=chat.chats,
+        leads=chat.leads,
     )
 
 

@@ -94,10 +94,16 @@ def test_hu_due_in_the_next_60_days_as_of_today(feb: KpiReport) -> None:
     ]
 
 
-def test_chat_widget_has_no_numbers_until_the_chat_exists(feb: KpiReport) -> None:
-    item = feb.kpi("chat_leads")
-    assert (item.available, item.value, item.previous, item.sparkline, item.detail_rows) == (False, None, None, (), ())
-    assert item.note == "Chat folgt – noch keine Daten"
+def test_chat_widget_without_chats_has_no_quote_and_says_so(feb: KpiReport) -> None:
+    item = feb.kpi("chat_leads")  # the story has no web chat (figures with chats: test_reports_chat.py)
+    assert (item.available, item.value, item.previous, item.detail_rows) == (
+        True,
+        None,
+        None,
+        (("Gesamt", 0, 0, 0, None),),
+    )
+    assert set(item.sparkline) == {None}
+    assert item.note.startswith("0 Chats · 0 Leads · 0 mit Termin.")
 
 
 def test_at_least_twelve_widgets_each_with_a_sparkline_over_the_buckets(feb: KpiReport) -> None:
@@ -220,7 +226,7 @@ def test_csv_is_excel_friendly_per_widget_and_for_all(shop: Shop, feb: KpiReport
     assert "19 %;650,40;123,58;773,98" in lines
     everything = csv_text(feb)
     assert everything.count("\r\n\r\n") >= len(feb.kpis)
-    assert "Chats, Leads und Terminquote;;%;;;;nein;Chat folgt – noch keine Daten" in everything
+    assert "Chats, Leads und Terminquote;;%;;;;ja;0 Chats · 0 Leads · 0 mit Termin." in everything
     with pytest.raises(NotFound, match="Kennzahl „umsatz“ gibt es nicht"):
         shop.reports.export_csv("umsatz", tmp_path / "x.csv", report=feb)
     assert (
@@ -237,7 +243,7 @@ def test_pdf_management_report_with_charts(shop: Shop, feb: KpiReport) -> None:
     assert "Managementbericht 01.02.2028 – 29.02.2028" in content
     assert "Umsatz netto" in content and "610,40 €" in content and "518,00 €" in content
     assert "Umsatz netto je Tag" in content and "Auslastung je Monteur" in content
-    assert "Chat folgt – noch keine Daten" in " ".join(content.split()) and "Champions" in content
+    assert "Leads mit Termin" in content and "Champions" in content
     fonts = {f.get_object()["/BaseFont"] for page in reader.pages for f in page["/Resources"]["/Font"].values()}
     assert fonts and all("DejaVuSans" in str(font) for font in fonts)  # embedded only, no Helvetica
     assert shop.reports.pdf(report=feb) == pdf  # reproducible

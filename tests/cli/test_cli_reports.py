@@ -51,7 +51,7 @@ def test_kpis_as_json(capsys: pytest.CaptureFixture[str], shop: Path) -> None:
     assert widgets["revenue_net"]["previous"] == "0.00"
     assert widgets["invoice_count"]["value"] == 1
     assert widgets["receivables_open"]["value"] == "1486.56"  # not paid yet
-    assert widgets["chat_leads"] == widgets["chat_leads"] | {"available": False, "value": None}
+    assert widgets["chat_leads"] == widgets["chat_leads"] | {"available": True, "value": None}
     assert widgets["revenue_net"]["detail"]["rows"][-1] == ["Summe", "1234.25", "252.31", "1486.56"]
 
 
@@ -59,7 +59,7 @@ def test_kpis_for_people_and_with_a_preset(capsys: pytest.CaptureFixture[str], s
     code, out, _err = run(capsys, shop, "report", "kpis", "--preset", "this_month", "--no-compare")
     assert code == 0
     assert "Umsatz netto: 1.234,25 €" in out.replace("\u00a0", " ")
-    assert "Chats, Leads und Terminquote: Chat folgt – noch keine Daten" in out
+    assert "Chats, Leads und Terminquote: – – 0 Chats · 0 Leads · 0 mit Termin" in out
 
 
 def test_pdf_and_csv_files(capsys: pytest.CaptureFixture[str], shop: Path, tmp_path: Path) -> None:

@@ -23,11 +23,14 @@ from app.demo import setup_workshop
 from app.errors import ValidationError
 from app.reports.period import Period, preset
 from app.reports.types import Kpi, KpiReport
+from app.services.appointments import AppointmentInput
+from app.services.chat_inbox import ChatInboxService
 from app.services.customers import CustomerInput
 from app.services.order_lines import LineInput
 from app.services.registry import Services
 from app.services.reports import ReportService
 from sync.rollups_client import parse_rollup
+from tests.app.test_reports_chat import Pulls, conversation
 from tests.ui.test_counter import TODAY, add_customer_with_vehicle, make_ctx
 from tests.ui.test_invoices_view import second_customer
 from ui import prefs as prefs_mod
@@ -139,11 +142,37 @@ def test_the_tab_shows_every_kpi_card_with_the_services_values(view: ReportsView
     assert cards["aw_sold"].value_label.text() == "10\u00a0AW"
     assert cards["invoice_count"].value_label.text() == "2"  # 3 invoices − 1 Storno
     chat = expected.kpi("chat_leads")
-    assert not chat.available and cards["chat_leads"].value_label.text() == chat.note
+    assert chat.available and cards["chat_leads"].value_label.text() == "–"
+    assert cards["chat_leads"].caption_label.text() == "0 Chats · 0 Leads · 0 mit Termin"
     # the tooltip explains the KPI and names the comparison
     assert "Stornorechnungen" in net.toolTip() and "200,00" in net.toolTip()
     # days after today (16–30 April) are not drawn as a drop to zero
     assert len(net.sparkline.values) == 15
+
+
+def test_the_chat_card_shows_the_terminquote_and_the_three_counts(
+    qtbot: Any, services: Services, tmp_path: Path
+) -> None:
+    """April 2026: two chats, both leads, one booked (staff linked an appointment) → 50,0 %."""
+    pulls = Pulls(services.db)
+    day = [dt.datetime(2026, 4, 2, 9, tzinfo=dt.UTC), dt.datetime(2026, 4, 8, 9, tzinfo=dt.UTC)]
+    minutes = dt.timedelta(minutes=5)
+    pulls.store(
+        ("chat_conversation", conversation("a1", day[0], 3, day[0] + minutes)),
+        ("chat_conversation", conversation("a2", day[1], 2, day[1] + minutes)),
+    )
+    start = dt.datetime(2026, 4, 20, 9)
+    appointment = services.appointments.book(
+        AppointmentInput(start=start, end=start + dt.timedelta(hours=1), title="Inspektion"), force=True
+    ).appointment
+    ChatInboxService(services.db).link("a1", appointment_id=appointment.id)
+    view = make_view(qtbot, services, tmp_path)
+    card = view.grid.cards["chat_leads"]
+    assert card.title_label.text() == "Terminquote Chat-Leads"
+    assert card.value_label.text() == "50,0\u00a0%"
+    assert card.caption_label.text() == "2 Chats · 2 Leads · 1 mit Termin"
+    assert "Anteil der Leads aus dem Website-Chat" in card.toolTip()
+    view.grab().save(str(tmp_path / "reports_chat.png"))
 
 
 def test_overdue_amounts_going_up_are_red(view: ReportsView) -> None:

@@ -15,12 +15,12 @@ from PySide6.QtGui import QMouseEvent, QResizeEvent
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from app.i18n import _
+from app.reports.export import caption_text
 from app.reports.types import Kpi, KpiReport
 from ui.views.reports.sparkline import Sparkline
 from ui.views.reports.style import (
     CARD_CSS,
     SHORT_TITLES,
-    caption_text,
     comparison_name,
     delta_colour,
     delta_text,

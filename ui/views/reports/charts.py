@@ -194,7 +194,7 @@ class RevenueChart(ChartPanel):
         every = max(1, -(-len(points) // MAX_X_LABELS))  # ceil: at most a dozen labels under the bars
         ticks = [(i, p.label) for i, p in enumerate(points) if i % every == 0]
         item.getAxis("bottom").setTicks([ticks, []])
-        top = max([*heights, 1.0])
+        top = max([*heights, 100.0])  # a month without revenue gets a 0–100 € axis, not ticks of 0,2 €
         item.setYRange(min([*heights, 0.0]), top * 1.12, padding=0)
         item.setXRange(-0.6, len(points) - 0.4, padding=0)
         self._tips = [
@@ -224,19 +224,20 @@ class CategoryChart(ChartPanel):
             rows = [*rows[: MAX_CATEGORIES - 1], (_("Übrige"), rest)]
         self.rows = list(rows)
         self.note_label.setText("" if rows else _("Keine Umsätze im Zeitraum."))
+        item = self.plot.getPlotItem()
+        item.showAxis("left", bool(rows))  # an empty chart shows no axis of 0–1 "€"
+        item.hideAxis("bottom")  # the bars carry their amounts
         if not rows:
             return
         shown = list(reversed(rows))  # pyqtgraph counts y upwards: the largest bar goes last = on top
         values = [float(net) for _name, net in shown]
         brushes = [QColor(BAR_COLOURS[(len(shown) - 1 - i) % len(BAR_COLOURS)]) for i in range(len(shown))]
         bars = pg.BarGraphItem(x0=0, y=list(range(len(shown))), height=0.66, width=values, brushes=brushes, pen=None)
-        item = self.plot.getPlotItem()
         item.addItem(bars)
         item.getAxis("left").setTicks([[(i, _short(name, 24)) for i, (name, _net) in enumerate(shown)], []])
         self._value_labels(values, [value_text(net, "EUR") for _name, net in shown], horizontal=True)
         item.setXRange(min([*values, 0.0]), max([*values, 1.0]) * 1.5, padding=0)
         item.setYRange(-0.6, len(shown) - 0.4, padding=0)
-        item.hideAxis("bottom")  # the bars carry their amounts
         self._tips = [f"{name}: {value_text(net, 'EUR')}" for name, net in shown]
 
 

@@ -64,7 +64,7 @@ SHORT_TITLES: Final = {
     "customer_value": N_("Kundenwert (CLV)"),
     "hu_due": N_("HU/AU fällig (60 Tage)"),
     "estimate_acceptance": N_("Annahmequote KVA"),
-    "chat_leads": N_("Chats und Leads"),
+    "chat_leads": N_("Terminquote Chat-Leads"),
     "labour_share": N_("Lohnanteil"),
 }
 
@@ -107,7 +107,11 @@ KPI_HELP: Final = {
     "estimate_acceptance": N_("Angenommene Kostenvoranschläge geteilt durch angenommene plus abgelehnte."),
     "appointments": N_("Termine im Zeitraum, abgesagte nicht mitgezählt."),
     "no_show_rate": N_("Anteil der Termine mit bekanntem Ausgang, zu denen der Kunde nicht erschienen ist."),
-    "chat_leads": N_("Chats aus dem Website-Widget, daraus entstandene Leads und gebuchte Termine."),
+    "chat_leads": N_(
+        "Anteil der Leads aus dem Website-Chat, die zu einem Termin geführt haben (Terminanfrage aus dem Chat "
+        "oder vom Team verknüpfter Termin; abgesagte zählen nicht). Ein Lead ist ein Chat, in dem der Kunde "
+        "Telefon oder E-Mail hinterlassen oder einen Termin angefragt hat."
+    ),
 }
 
 
@@ -169,22 +173,6 @@ def comparison_name(previous: Period | None) -> str:
     if months == 12:
         return _("ggü. Vorjahr")
     return _("ggü. Vorzeitraum")
-
-
-def caption_text(item: Kpi) -> str:
-    """A short line under the value where a widget has one thing worth naming (the best service, the
-    customers at risk)."""
-    if not item.available or not item.detail_rows:
-        return ""
-    if item.id == "top_services":
-        first = item.detail_rows[0]
-        return _("Nr. 1: {name}").format(name=first[1]) if len(first) > 1 and first[1] else ""
-    if item.id == "customer_value":
-        counts = {str(row[0]): row[1] for row in item.detail_rows if len(row) > 1}
-        at_risk, lost = counts.get(_("Gefährdet")), counts.get(_("Verloren"))
-        if at_risk is not None and lost is not None:
-            return _("Gefährdet: {at_risk} · Verloren: {lost}").format(at_risk=at_risk, lost=lost)
-    return ""
 
 
 def tooltip_text(item: Kpi, report: KpiReport) -> str:
