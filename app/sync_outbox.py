@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from sqlalchemy import Connection, Engine, event, func, insert, inspect, select, update
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -112,8 +112,13 @@ INVOICE_FIELDS = (
 PAYMENT_FIELDS = ("id", "invoice_id", "date", "amount", "method", "reference", "recorded_at")
 
 
+_AS_IS: Final = frozenset({str, int, float, bool, type(None)})
+
+
 def plain(value: Any) -> Any:
     """A JSON-safe form: Decimals as strings, dates ISO 8601."""
+    if type(value) in _AS_IS:  # the common case first: a backfill calls this 1.5 million times
+        return value
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, dt.date | dt.datetime):

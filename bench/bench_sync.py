@@ -39,7 +39,7 @@ from sync.client import SyncClient
 from sync.credentials import StaticCredentials
 
 CLIENTS = 50
-SECONDS = 12.0
+SECONDS = 30.0
 CHANGES_PER_PUSH = 100
 FIRST_SYNC = 100_000
 PASSWORD = "Bench-Passwort-2026"
@@ -165,8 +165,9 @@ async def _one_client(url: str, device: tuple[str, str, str], samples: dict[str,
         await asyncio.sleep(random.uniform(0, 1.0))  # noqa: S311 - random phase per desktop
         started = time.perf_counter()
         tick = 0
+        first = random.randrange(len(KINDS))  # noqa: S311 - so a third of the desktops push at any moment
         while time.perf_counter() - started < SECONDS:
-            kind = KINDS[tick % len(KINDS)]
+            kind = KINDS[(first + tick) % len(KINDS)]
             body = _push_body(device, counter) if kind == "push" else None
             begin = time.perf_counter()
             if kind == "push":

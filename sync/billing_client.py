@@ -26,6 +26,7 @@ import httpx
 from pydantic import BaseModel, ValidationError
 
 from app.i18n import N_
+from sync.authed import authed_request
 from sync.errors import SyncAuthError, SyncError, SyncUnavailable
 from sync.owner_session import SESSION_EXPIRED, OwnerSession
 from sync.protocol_billing import (
@@ -134,22 +135,18 @@ class BillingClient:
         if method == "POST":
             headers["Idempotency-Key"] = idempotency_key or str(uuid.uuid4())
         content = body.model_dump_json() if body is not None else None
-        for attempt in range(2):
-            try:
-                token = self.session.access_token(self.http, force_refresh=attempt > 0)
-                response = self.http.request(
-                    method, BASE + path, content=content, headers={**headers, "Authorization": f"Bearer {token}"}
-                )
-            except httpx.HTTPError as exc:
-                raise _offline(exc) from exc
-            except SyncUnavailable as exc:  # the token refresh found no line or an overloaded server
-                raise BillingOffline(OFFLINE) from exc
-            if response.status_code == 401 and attempt == 0:
-                continue
-            if response.is_error:
-                raise billing_error(response)
-            return _body(response)
-        raise SyncAuthError(SESSION_EXPIRED, status=401)  # pragma: no cover - the loop returns or raises
+        response = authed_request(
+            self.http,
+            self.session,
+            method,
+            BASE + path,
+            offline=_offline,
+            error=billing_error,
+            offline_errors=(httpx.HTTPError, SyncUnavailable),  # SyncUnavailable: the token refresh found no line
+            headers=headers,
+            content=content,
+        )
+        return _body(response)
 
     @staticmethod
     def _parse(model: type[Wire], data: dict[str, Any]) -> Wire:

@@ -21,8 +21,9 @@ from typing import Any
 
 import httpx
 
+from sync.authed import authed_request
 from sync.credentials import CredentialsProvider
-from sync.errors import BotMuted, PlanRequired, SyncAuthError, SyncError, from_response, wrap
+from sync.errors import BotMuted, PlanRequired, SyncError, from_response, wrap
 from sync.protocol_chat import (
     AgentMessageIn,
     AgentTasks,
@@ -97,24 +98,16 @@ class ChatClient:
 
     def _request(self, method: str, path: str, *, timeout: float | None = None, **kwargs: Any) -> httpx.Response:
         """One authenticated request; a 401 refreshes the access token once and retries."""
-        for attempt in range(2):
-            token = self.credentials.access_token(self.http, force_refresh=attempt > 0)
-            try:
-                response = self.http.request(
-                    method,
-                    path,
-                    headers={"Authorization": f"Bearer {token}"},
-                    timeout=timeout or self.http.timeout,
-                    **kwargs,
-                )
-            except httpx.TransportError as exc:
-                raise wrap(exc) from exc
-            if response.status_code == 401 and attempt == 0:
-                continue
-            if response.is_error:
-                raise chat_error(response)
-            return response
-        raise SyncAuthError("Der Server lehnt die Anmeldung dieses Arbeitsplatzes ab.")  # pragma: no cover
+        return authed_request(
+            self.http,
+            self.credentials,
+            method,
+            path,
+            offline=wrap,
+            error=chat_error,
+            timeout=timeout or self.http.timeout,
+            **kwargs,
+        )
 
     @staticmethod
     def _json(model: Any) -> dict[str, Any]:

@@ -123,7 +123,69 @@ class CredentialsProvider(Protocol):
         """A valid access token (refreshing through ``http`` when needed)."""
 
 
-class DeviceSession:
+class RotatingTokens:
+    """Short-lived access tokens from a rotating refresh token kept in the keyring (thread-safe).
+
+    The common part of the device's and the owner's session: the access token is refreshed a minute before
+    it expires (or when the server refused it); every refresh rotates the refresh token, which is saved to
+    the keyring before the new access token is used. Subclasses say where the refresh token lives
+    (``_stored_refresh_token``, ``accept``) and what a refused refresh means (``_refused``).
+    """
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._access: str | None = None
+        self._expires = 0.0
+        self._lock = threading.Lock()
+
+    def access_token(self, http: httpx.Client, *, force_refresh: bool = False) -> str:
+        """A valid access token; refreshes (rotating the refresh token) when needed."""
+        with self._lock:
+            if force_refresh or self._access is None or self._clock() >= self._expires - REFRESH_MARGIN_SECONDS:
+                self._refresh(http)
+            assert self._access is not None
+            return self._access
+
+    def accept(self, access_token: str, expires_in: float, refresh_token: str) -> None:  # noqa: ARG002
+        """Take a fresh token pair: save ``refresh_token`` first (subclasses), then use the access token."""
+        self._access = access_token
+        self._expires = self._clock() + float(expires_in)
+
+    def _stored_refresh_token(self) -> str:
+        """The refresh token to present: the one the keyring holds NOW."""
+        raise NotImplementedError
+
+    def _refused(self, status: int) -> SyncError:
+        """The error for a refresh token the server refused (the session is over)."""
+        raise NotImplementedError
+
+    def _refresh(self, http: httpx.Client) -> None:
+        # Another process of this installation (``carbot chat agent``, ``carbot sync --watch`` next to the
+        # open app) may have rotated the refresh token since we loaded it: presenting the spent one would
+        # revoke the whole token family, so always start from the token the keyring holds now.
+        body = {"refresh_token": self._stored_refresh_token()}
+        last_error: SyncError | None = None
+        for _attempt in range(REFRESH_ATTEMPTS):
+            try:
+                response = http.post("/v1/auth/refresh", json=body)
+            except httpx.TransportError as exc:  # the answer may be lost after the server rotated: retry now
+                last_error = wrap(exc)
+                continue
+            if response.status_code == 200:
+                data = response.json()
+                self.accept(str(data["access_token"]), float(data["expires_in"]), str(data["refresh_token"]))
+                return
+            error = from_response(response)
+            if isinstance(error, SyncUnavailable):
+                last_error = error
+                continue
+            self._access = None
+            raise self._refused(response.status_code)
+        assert last_error is not None
+        raise last_error
+
+
+class DeviceSession(RotatingTokens):
     """Access tokens for the device whose credentials are in ``store`` (thread-safe)."""
 
     def __init__(
@@ -138,12 +200,9 @@ class DeviceSession:
             raise SyncAuthError(
                 "Dieser Arbeitsplatz ist noch nicht registriert: bitte „carbot sync register“ ausführen."
             )
+        super().__init__(clock)
         self._store = store
-        self._clock = clock
         self._credentials = loaded
-        self._access: str | None = None
-        self._expires = 0.0
-        self._lock = threading.Lock()
 
     @property
     def device_id(self) -> str:
@@ -166,47 +225,20 @@ class DeviceSession:
             self._credentials.server_url, self._credentials.device_id, self._credentials.location_id, refresh_token
         )
         self._store.save(self._credentials)
-        self._access = access_token
-        self._expires = self._clock() + float(expires_in)
+        super().accept(access_token, expires_in, refresh_token)
 
-    def access_token(self, http: httpx.Client, *, force_refresh: bool = False) -> str:
-        """A valid access token; refreshes (rotating the refresh token) when needed."""
-        with self._lock:
-            if force_refresh or self._access is None or self._clock() >= self._expires - REFRESH_MARGIN_SECONDS:
-                self._refresh(http)
-            assert self._access is not None
-            return self._access
-
-    def _refresh(self, http: httpx.Client) -> None:
-        # Another process of this installation (``carbot chat agent``, ``carbot sync --watch`` next to the
-        # open app) may have rotated the refresh token since we loaded it: presenting the spent one would
-        # revoke the whole token family, so always start from the token the keyring holds now.
+    def _stored_refresh_token(self) -> str:
         stored = self._store.load()
         if stored is not None and stored.device_id == self._credentials.device_id:
             self._credentials = stored
-        body = {"refresh_token": self._credentials.refresh_token}
-        last_error: SyncError | None = None
-        for _attempt in range(REFRESH_ATTEMPTS):
-            try:
-                response = http.post("/v1/auth/refresh", json=body)
-            except httpx.TransportError as exc:  # the answer may be lost after the server rotated: retry now
-                last_error = wrap(exc)
-                continue
-            if response.status_code == 200:
-                data = response.json()
-                self.accept(data["access_token"], data["expires_in"], data["refresh_token"])
-                return
-            error = from_response(response)
-            if isinstance(error, SyncUnavailable):
-                last_error = error
-                continue
-            raise SyncAuthError(
-                "Die Anmeldung dieses Arbeitsplatzes ist abgelaufen oder wurde widerrufen. Bitte mit „carbot sync "
-                "register“ neu anmelden.",
-                status=response.status_code,
-            )
-        assert last_error is not None
-        raise last_error
+        return self._credentials.refresh_token
+
+    def _refused(self, status: int) -> SyncError:
+        return SyncAuthError(
+            "Die Anmeldung dieses Arbeitsplatzes ist abgelaufen oder wurde widerrufen. Bitte mit „carbot sync "
+            "register“ neu anmelden.",
+            status=status,
+        )
 
 
 class StaticCredentials:

@@ -129,6 +129,12 @@ def queue_daily_facts(db: Database, location_id: str) -> int:
 
 def next_batch(db: Database, limit: int) -> list[Op]:
     """The oldest unanswered ops (at most ``limit``), marked ``sent`` before they go out."""
+    return next_batch_after(db, limit, after_id=0)[0]
+
+
+def next_batch_after(db: Database, limit: int, *, after_id: int) -> tuple[list[Op], int]:
+    """Like ``next_batch``, but only ops queued after the outbox row ``after_id`` (the last one of a batch
+    still in flight); returns the ops and the outbox id of the last one (``after_id`` when there are none)."""
     table = cast(Table, OutboxEntry.__table__)
     with db.unit() as s:
         conn = s.connection()  # Core statements: no ORM bookkeeping for 200 rows per batch
@@ -143,7 +149,7 @@ def next_batch(db: Database, limit: int) -> list[Op]:
                 table.c.hlc,
                 table.c.payload,
             )
-            .where(table.c.state.in_(("pending", "sent")))
+            .where(table.c.state.in_(("pending", "sent")), table.c.id > after_id)
             .order_by(table.c.id)
             .limit(limit)
         ).all()
@@ -153,7 +159,7 @@ def next_batch(db: Database, limit: int) -> list[Op]:
                 .where(table.c.id.in_([row.id for row in rows]))
                 .values(state="sent", attempts=table.c.attempts + 1)
             )
-        return [
+        ops = [
             Op(
                 op_id=row.op_id,
                 entity=row.entity,
@@ -165,6 +171,7 @@ def next_batch(db: Database, limit: int) -> list[Op]:
             )
             for row in rows
         ]
+        return ops, (rows[-1].id if rows else after_id)
 
 
 @dataclass

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, replace
@@ -33,13 +32,7 @@ import jwt
 
 from app.i18n import N_
 from sync.client import SyncClient
-from sync.credentials import (
-    REFRESH_ATTEMPTS,
-    REFRESH_MARGIN_SECONDS,
-    CredentialStore,
-    KeyringLike,
-    StaticCredentials,
-)
+from sync.credentials import CredentialStore, KeyringLike, RotatingTokens, StaticCredentials
 from sync.errors import SyncAuthError, SyncError, SyncUnavailable, from_response, wrap
 from sync.rollups_client import Group, Rollup, RollupsClient
 
@@ -145,7 +138,7 @@ def _role_claim(access_token: str) -> str | None:
     return role if isinstance(role, str) else None
 
 
-class OwnerSession:
+class OwnerSession(RotatingTokens):
     """Access tokens of the logged-in owner or auditor; the refresh token lives in ``store`` (thread-safe)."""
 
     def __init__(
@@ -155,12 +148,9 @@ class OwnerSession:
         *,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        super().__init__(clock)
         self._store = store
         self._credentials = credentials
-        self._clock = clock
-        self._access: str | None = None
-        self._expires = 0.0
-        self._lock = threading.Lock()
 
     # --- creating a session -----------------------------------------------------------------------
 
@@ -258,39 +248,17 @@ class OwnerSession:
         credentials = replace(self._credentials, refresh_token=refresh_token, role=role)
         self._store.save(credentials)
         self._credentials = credentials
-        self._access = access_token
-        self._expires = self._clock() + float(expires_in)
+        super().accept(access_token, expires_in, refresh_token)
 
-    def access_token(self, http: httpx.Client, *, force_refresh: bool = False) -> str:
-        """A valid access token; refreshes (rotating the refresh token) when it is about to expire."""
-        with self._lock:
-            if force_refresh or self._access is None or self._clock() >= self._expires - REFRESH_MARGIN_SECONDS:
-                self._refresh(http)
-            assert self._access is not None
-            return self._access
+    def _stored_refresh_token(self) -> str:
+        stored = self._store.load()  # the Abo page and the reports may share the login with another process
+        if stored is not None and stored.user_id == self._credentials.user_id:
+            self._credentials = stored
+        return self._credentials.refresh_token
 
-    def _refresh(self, http: httpx.Client) -> None:
-        body = {"refresh_token": self._credentials.refresh_token}
-        last_error: SyncError | None = None
-        for _attempt in range(REFRESH_ATTEMPTS):
-            try:
-                response = http.post("/v1/auth/refresh", json=body)
-            except httpx.TransportError as exc:  # the answer may be lost after the server rotated: retry now
-                last_error = wrap(exc)
-                continue
-            if response.status_code == 200:
-                data = _json(response)
-                self.accept(str(data["access_token"]), float(data["expires_in"]), str(data["refresh_token"]))
-                return
-            error = from_response(response)
-            if isinstance(error, SyncUnavailable):
-                last_error = error
-                continue
-            self._access = None
-            self._store.clear()  # a refused refresh token is worthless: log in again
-            raise SyncAuthError(SESSION_EXPIRED, status=response.status_code)
-        assert last_error is not None
-        raise last_error
+    def _refused(self, status: int) -> SyncError:
+        self._store.clear()  # a refused refresh token is worthless: log in again
+        return SyncAuthError(SESSION_EXPIRED, status=status)
 
     def logout(self, http: httpx.Client) -> None:
         """End the session on the server (best effort) and always forget it in the keyring."""

@@ -27,7 +27,9 @@ from ui.prefs import Pref
 log = logging.getLogger(__name__)
 LOCATION_NAME = Pref("sync/location_name", "")
 """The name of the registered location (the server only hands it out at registration)."""
-BANNER_MODES = (Mode.OFFLINE_GRACE, Mode.PAYMENT_GRACE, Mode.READ_ONLY)
+# A payment in arrears is the subscription banner's matter (ui/billing_banner.py, above the tabs, with a
+# button to Einstellungen → Abo); the status bar would only repeat it.
+BANNER_MODES = (Mode.OFFLINE_GRACE, Mode.READ_ONLY)
 
 
 class Connection(StrEnum):
@@ -57,7 +59,7 @@ class SyncStatus:
 
     @property
     def banner(self) -> str:
-        """The entitlement banner to show (offline grace, payment grace, read-only), or ""."""
+        """The entitlement banner to show (offline grace, read-only), or ""."""
         ent = self.entitlement
         return " ".join(ent.banners) if ent is not None and ent.mode in BANNER_MODES else ""
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,6 +46,26 @@ def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _sqlite_connect_reader(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    dbapi_conn.isolation_level = None  # BEGIN is emitted below
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.execute("PRAGMA query_only=ON")
+    cur.close()
+
+
+def _sqlite_begin_reader(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")  # deferred: in WAL mode a reader never waits for the writer
+
+
+def read_only_engine(url: str) -> Engine:
+    """SQLite connections for reading only: deferred transactions and ``query_only`` (a write fails)."""
+    engine = create_engine(url, connect_args={"check_same_thread": False}, pool_size=10, max_overflow=30)
+    event.listen(engine, "connect", _sqlite_connect_reader)
+    event.listen(engine, "begin", _sqlite_begin_reader)
+    return engine
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` with the backend's connection setup."""
     parsed = make_url(url)
@@ -64,6 +85,9 @@ class ServerDatabase:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self.sessions: sessionmaker[Session] = sessionmaker(engine, expire_on_commit=False)
+        self._read_engine: Engine | None = None
+        self._readers: sessionmaker[Session] | None = None
+        self._read_lock = threading.Lock()
 
     @contextmanager
     def unit(self) -> Iterator[Session]:
@@ -71,8 +95,31 @@ class ServerDatabase:
         with self.sessions.begin() as session:
             yield session
 
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reading (token checks, pulls, the chat's reads): on SQLite a deferred, ``query_only``
+        transaction on its own pool that never waits for the write lock; always rolled back at the end."""
+        with self._reader_factory()() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+
+    def _reader_factory(self) -> sessionmaker[Session]:
+        if self.engine.dialect.name != "sqlite":
+            return self.sessions  # PostgreSQL readers never wait for writers anyway
+        with self._read_lock:
+            if self._readers is None:
+                self._read_engine = read_only_engine(self.engine.url.render_as_string(hide_password=False))
+                self._readers = sessionmaker(self._read_engine, expire_on_commit=False)
+            return self._readers
+
     def close(self) -> None:
-        """Dispose the connection pool."""
+        """Dispose the connection pools."""
+        with self._read_lock:
+            engine, self._read_engine, self._readers = self._read_engine, None, None
+        if engine is not None:
+            engine.dispose()
         self.engine.dispose()
 
 

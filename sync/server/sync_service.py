@@ -144,8 +144,10 @@ class _Batch:
                 self.results[op_id] = _as_duplicate(OpResult.model_validate(result))
             else:  # another organisation's op id: answer without revealing anything about it
                 self.results[op_id] = OpResult(op_id=uuid.UUID(op_id), status="rejected", reason=OP_ID_TAKEN)
-        record_ids = {op.entity_id for op in self.ops if op.entity in RECORD_ENTITIES}
-        if record_ids:
+        keys = {(str(op.entity), op.entity_id) for op in self.ops if op.entity in RECORD_ENTITIES}
+        if keys:
+            # Both key columns constrained: the unique index (org, location, entity, entity_id) is then used
+            # to the end; with entity_id alone SQLite scanned every record of the location.
             rows = self.session.execute(
                 select(
                     SyncRecord.id,
@@ -158,7 +160,8 @@ class _Batch:
                 ).where(
                     SyncRecord.organization_id == self.caller.organization_id,
                     SyncRecord.location_id == self.caller.location_id,
-                    SyncRecord.entity_id.in_(record_ids),
+                    SyncRecord.entity.in_({entity for entity, _id in keys}),
+                    SyncRecord.entity_id.in_({entity_id for _entity, entity_id in keys}),
                 )
             )
             for row in rows:

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from sync.entitlements import Entitlements
-from sync.server.sync_models import AppliedOp, ChangeLogEntry, DailyFactRow, SyncRecord
+from sync.server.sync_models import AppliedOp, ChangeLogEntry, DailyFactRow, SyncCounter, SyncRecord
 from sync.server.sync_service_pull import prune
 from tests.server.fixtures import *  # noqa: F403  (pytest fixtures: api, clock, server_settings, backend, ...)
 from tests.server.fixtures import FakeClock, Tenant, bearer, register_tenant
@@ -277,6 +278,22 @@ def test_pull_pages_move_the_cursor_and_carry_a_verifiable_entitlement(api: Test
     )
     assert (upgraded.plan_id, upgraded.status) == ("professional", "active")
     assert api.get("/v1/sync/pull", params={"streams": "wetter"}, headers=dev.headers).status_code == 422
+
+
+def test_pulls_and_the_token_check_read_beside_a_running_write(api: TestClient, dev: Dev) -> None:
+    """A desktop's pull must not queue behind another one's write (on SQLite: a deferred read beside the
+    writer's BEGIN IMMEDIATE in WAL mode; before, every request waited for the write lock up to busy_timeout)."""
+    push(api, dev, [op("customer", "1", ms=1)])
+    ctx = api.app.state.ctx  # type: ignore[attr-defined]
+    with ctx.db.sessions() as writer:  # another request's push, half done: it holds the write lock
+        writer.execute(update(SyncCounter).values(last_seq=SyncCounter.last_seq))
+        started = time.monotonic()
+        page = pull(api, dev)
+        events = api.get("/v1/sync/events", params={"after": 0, "wait": 0}, headers=dev.headers)
+        assert time.monotonic() - started < 3.0  # busy_timeout is 10 s
+        writer.rollback()
+    assert [c["entity_id"] for c in page["changes"]] == ["1"]
+    assert events.status_code == 200 and events.json() == {"seq": 1, "changed": True}
 
 
 def test_a_cursor_older_than_the_retention_gets_410_and_the_snapshot_resyncs(

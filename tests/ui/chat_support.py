@@ -174,4 +174,6 @@ class FakeChatServer:
         self.calls.append(("update_widget", change.allowed_domains))
         if change.allowed_domains is not None:
             self.widget = self.widget.model_copy(update={"allowed_domains": list(change.allowed_domains)})
+        if change.branding is not None:
+            self.widget = self.widget.model_copy(update={"branding": change.branding})
         return self.widget

@@ -216,7 +216,24 @@ def test_widget_snippet_key_and_domains(
     page.domains.setPlainText("https://www.werkstatt-huber.de/kontakt\nwerkstatt-huber.de")
     qtbot.mouseClick(page.save_domains_button, Qt.MouseButton.LeftButton)
     assert server.calls[-1] == ("update_widget", ["www.werkstatt-huber.de", "werkstatt-huber.de"])
-    assert page.message.text() == "Domains gespeichert."
+    assert page.message.text() == "Widget-Einstellungen gespeichert."
+    assert server.widget.branding.logo_url is None and server.widget.branding.name == "Kfz-Werkstatt Huber"
+
+    page.logo_edit.setText("http://werkstatt-huber.de/logo.png")
+    page.privacy_edit.setText("https://www.werkstatt-huber.de/datenschutz")
+    qtbot.mouseClick(page.save_domains_button, Qt.MouseButton.LeftButton)
+    assert page.message.text().startswith("Logo: bitte eine vollständige https-Adresse angeben")
+    assert server.widget.branding.privacy_url is None  # nothing sent
+    page.logo_edit.setText(" https://www.werkstatt-huber.de/logo.png ")
+    qtbot.mouseClick(page.save_domains_button, Qt.MouseButton.LeftButton)
+    branding = server.widget.branding
+    assert (branding.logo_url, branding.privacy_url) == (
+        "https://www.werkstatt-huber.de/logo.png",
+        "https://www.werkstatt-huber.de/datenschutz",
+    )
+    assert branding.name == "Kfz-Werkstatt Huber"  # the rest of the branding stays as the server had it
+    page.load()
+    assert page.logo_edit.text() == "https://www.werkstatt-huber.de/logo.png"
 
 
 def test_only_the_owner_changes_the_assistant(page: ChatSettingsPage, ctx: UiContext) -> None:

@@ -320,15 +320,15 @@ def test_payment_grace_banner_and_settings_announced(
 
     click_and_wait(qtbot, window)
 
-    banner = window.sync.banner
-    assert banner.isVisible() and not window.db_label.isVisible()  # the banner takes the path's place
+    # Shown once: in the subscription banner above the tabs, not repeated in the status bar.
     QApplication.processEvents()
-    assert banner.geometry().right() < window.sync_label.geometry().left()
-    assert banner.full_text.startswith("Die letzte Zahlung für Ihr CarBot-Abo ist fehlgeschlagen.")
+    billing = window.billing.banner
+    assert billing.isVisible() and billing.label.text().startswith("Zahlung überfällig – bitte Zahlungsdaten bis")
+    assert not window.sync.banner.isVisible() and window.db_label.isVisible()
     page = window.settings.sync_page
     assert page.values["plan"].text() == "Professional"
     assert page.values["subscription"].text().startswith("Zahlung offen · Zahlungsfrist läuft")
-    assert page.banner.text() == banner.full_text
+    assert page.banner.isHidden()
     grab(window, tmp_path / "payment-grace.png")
     assert announced == [Changes(settings=True)]  # the plan changed: views refresh
     click_and_wait(qtbot, window)

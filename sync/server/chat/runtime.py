@@ -28,8 +28,7 @@ from contextlib import AbstractContextManager, asynccontextmanager
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, FastAPI, Request
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from sync.server.chat.events import ChatEvents
 from sync.server.chat.responder import Responder
@@ -52,8 +51,6 @@ class ChatRuntime:
         self.events = ChatEvents(ctx.store)
         self.responder = Responder(self)
         self.gate: AbstractContextManager[Any] = gate or contextlib.nullcontext()
-        self._read_engine: Engine | None = None
-        self._read_sessions: sessionmaker[Session] | None = None
         self._read_lock = threading.Lock()
         self._writers: ThreadPoolExecutor | None = None
         self._lifespans = 0
@@ -81,20 +78,9 @@ class ChatRuntime:
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[Session]:
-        """A session for reads that never waits for the SQLite write lock."""
-        factory = self.ctx.db.sessions if not self.ctx.settings.uses_sqlite else self._readers()
-        with factory() as session:
-            try:
-                yield session
-            finally:
-                session.rollback()
-
-    def _readers(self) -> sessionmaker[Session]:
-        with self._read_lock:
-            if self._read_sessions is None:
-                self._read_engine = _read_only_engine(self.ctx.settings.db_url)
-                self._read_sessions = sessionmaker(self._read_engine, expire_on_commit=False)
-            return self._read_sessions
+        """A session for reads that never waits for the SQLite write lock (``ServerDatabase.reading``)."""
+        with self.ctx.db.reading() as session:
+            yield session
 
     async def start(self) -> None:
         """Start the responder (a second lifespan of the same app only counts up)."""
@@ -102,18 +88,15 @@ class ChatRuntime:
         await self.responder.start()
 
     async def stop(self) -> None:
-        """Stop the responder; the last lifespan also releases the worker threads and the read engine."""
+        """Stop the responder; the last lifespan also releases the worker threads."""
         self._lifespans = max(0, self._lifespans - 1)
         await self.responder.stop()
         if self._lifespans:
             return
         with self._read_lock:
-            pool, engine = self._writers, self._read_engine
-            self._writers = self._read_engine = self._read_sessions = None
+            pool, self._writers = self._writers, None
         if pool is not None:
             await asyncio.get_running_loop().run_in_executor(None, pool.shutdown)
-        if engine is not None:
-            engine.dispose()
 
     @property
     def policy(self) -> TaskPolicy:
@@ -157,25 +140,6 @@ class ChatRuntime:
             # SQLite write gate just when the woken agent wants it for its lease (bench ``chat_proxy``): sweep when
             # the task falls due instead (a little after, the due time is on ``ctx.clock``, not the loop's clock).
             self.responder.wake(after=tx.policy.claim_seconds + DUE_MARGIN_SECONDS)
-
-
-def _read_only_engine(url: str) -> Engine:
-    """SQLite with deferred transactions and ``query_only`` (WAL readers run beside the writer)."""
-    engine = create_engine(url, connect_args={"check_same_thread": False})
-
-    def connect(dbapi_conn: Any, _record: Any) -> None:
-        dbapi_conn.isolation_level = None  # BEGIN is emitted below
-        cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA busy_timeout=10000")
-        cursor.execute("PRAGMA query_only=ON")
-        cursor.close()
-
-    def begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
-
-    event.listen(engine, "connect", connect)
-    event.listen(engine, "begin", begin)
-    return engine
 
 
 def runtime_of(app: Any) -> ChatRuntime:

@@ -3,6 +3,10 @@
 The organisation and location always come from the device's token and device row, never from the body:
 a push naming another location is refused with 403, and every query filters by the caller's
 organisation. Pokes are sent after the push has committed, so a woken client always finds the changes.
+
+Reading and writing are kept apart, for SQLite's one writer: the token and the device are checked in
+short reading sessions, pulls and snapshots read in a deferred transaction beside the writer (WAL), and
+only the push's own write transaction queues at the process's write gate (``write_gate``).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
@@ -33,7 +38,7 @@ from sync.protocol import (
 )
 from sync.server import sync_service, sync_service_pull
 from sync.server.context import ServerContext
-from sync.server.deps import ContextDep, CurrentPrincipal, SessionDep
+from sync.server.deps import ContextDep, CurrentPrincipal
 from sync.server.errors import ERROR_RESPONSES, ErrorBody, Forbidden, ServiceUnavailable, Unauthorized, Unprocessable
 from sync.server.models import Device
 from sync.server.store import StoreUnavailable
@@ -52,27 +57,28 @@ GONE_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def get_caller(session: SessionDep, principal: CurrentPrincipal) -> Caller:
+def get_caller(ctx: ContextDep, principal: CurrentPrincipal) -> Caller:
     """The calling device (403 for user tokens, 401 for removed devices)."""
     if principal.kind != "device":
         raise Forbidden("Nur angemeldete Arbeitsplätze können synchronisieren.")
-    device = session.get(Device, principal.id)
-    if device is None or device.revoked_at is not None or device.organization_id != principal.organization_id:
-        raise Unauthorized("Dieser Arbeitsplatz wurde entfernt. Bitte neu anmelden.", code="device_revoked")
-    return Caller(device.organization_id, device.location_id, device.id)
+    with ctx.db.reading() as session:
+        device = session.get(Device, principal.id)
+        if device is None or device.revoked_at is not None or device.organization_id != principal.organization_id:
+            raise Unauthorized("Dieser Arbeitsplatz wurde entfernt. Bitte neu anmelden.", code="device_revoked")
+        return Caller(device.organization_id, device.location_id, device.id)
 
 
 CallerDep = Annotated[Caller, Depends(get_caller)]
 _GATE_CREATION = threading.Lock()
 
 
-def sqlite_gate(request: Request, ctx: ContextDep) -> Iterator[None]:
-    """On SQLite, let one push/pull at a time of this process at the database.
+@contextmanager
+def write_gate(request: Request, ctx: ServerContext) -> Iterator[None]:
+    """On SQLite, let one writing request of this process at a time at the database.
 
-    SQLite has one writer and every server transaction starts with ``BEGIN IMMEDIATE``; concurrent
-    requests would otherwise wait in SQLite's busy handler, which sleeps in steps of up to 100 ms and lets
-    newcomers overtake: a queue on a lock is fairer and much faster under load. Declared before the
-    caller, so it is taken before the request's transaction begins and released after its commit.
+    SQLite has one writer and every writing transaction starts with ``BEGIN IMMEDIATE``; concurrent
+    writers would otherwise wait in SQLite's busy handler, which sleeps in steps of up to 100 ms and lets
+    newcomers overtake: a queue on a lock is fairer and much faster under load. Readers do not take it.
     """
     if not ctx.settings.uses_sqlite:
         yield
@@ -82,6 +88,13 @@ def sqlite_gate(request: Request, ctx: ContextDep) -> Iterator[None]:
         if gate is None:
             gate = request.app.state.sync_sqlite_gate = threading.Lock()
     with gate:
+        yield
+
+
+def sqlite_gate(request: Request, ctx: ContextDep) -> Iterator[None]:
+    """``write_gate`` as a dependency for routes whose ``SessionDep`` writes (declared before it, so the
+    gate is taken before the request's transaction begins and released after its commit)."""
+    with write_gate(request, ctx):
         yield
 
 
@@ -98,11 +111,9 @@ def _poke(ctx: ServerContext, organization_id: str, seq: int) -> None:
 
 @router.post("/push", response_model=PushResponse)
 def push(
-    _gate: SqliteGate,
     body: PushRequest,
     request: Request,
     ctx: ContextDep,
-    session: SessionDep,
     caller: CallerDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=64)] = None,
 ) -> PushResponse:
@@ -113,7 +124,11 @@ def push(
         raise Unprocessable("Idempotency-Key und batch_id stimmen nicht überein.", field="batch_id")
     # A body smaller than the per-op limit cannot hold a too large op: skip serialising every payload.
     small = 0 < int(request.headers.get("content-length") or 0) <= MAX_PAYLOAD_BYTES
-    response = sync_service.push(session, caller, body, now=ctx.clock(), check_sizes=not small)
+    request.state.t_h0 = time.perf_counter()
+    with write_gate(request, ctx), ctx.db.sessions() as session:  # push commits (or rolls back) itself
+        request.state.t_gate = time.perf_counter()
+        response = sync_service.push(session, caller, body, now=ctx.clock(), check_sizes=not small)
+    request.state.t_h1 = time.perf_counter()
     _poke(ctx, caller.organization_id, response.last_seq)
     return response
 
@@ -124,9 +139,7 @@ def _entitlement(ctx: ServerContext, session: Any, caller: Caller, streams: tupl
 
 @router.get("/pull", response_model=PullResponse, responses=GONE_RESPONSE)
 def pull(
-    _gate: SqliteGate,
     ctx: ContextDep,
-    session: SessionDep,
     caller: CallerDep,
     since: Annotated[int, Query(ge=0)] = 0,
     streams: Annotated[str, Query(max_length=200)] = DEFAULT_STREAMS,
@@ -134,17 +147,16 @@ def pull(
 ) -> PullResponse:
     """Changes of the organisation after ``since`` in ``streams``; 410 when the cursor is too old."""
     names = sync_service_pull.parse_streams(streams)
-    page = sync_service_pull.pull(session, caller, since=since, streams=names, limit=limit)
-    if not page.has_more:
-        page.entitlement = _entitlement(ctx, session, caller, names)
+    with ctx.db.reading() as session:  # one snapshot for the page and the entitlement
+        page = sync_service_pull.pull(session, caller, since=since, streams=names, limit=limit)
+        if not page.has_more:
+            page.entitlement = _entitlement(ctx, session, caller, names)
     return page
 
 
 @router.get("/snapshot", response_model=SnapshotResponse)
 def snapshot(
-    _gate: SqliteGate,
     ctx: ContextDep,
-    session: SessionDep,
     caller: CallerDep,
     streams: Annotated[str, Query(max_length=200)] = DEFAULT_STREAMS,
     after: Annotated[int, Query(ge=0)] = 0,
@@ -152,10 +164,16 @@ def snapshot(
 ) -> SnapshotResponse:
     """The current records of ``streams`` page by page (full resync after 410 Gone)."""
     names = sync_service_pull.parse_streams(streams)
-    page = sync_service_pull.snapshot(session, caller, streams=names, after=after, limit=limit)
-    if after == 0:
-        page.entitlement = _entitlement(ctx, session, caller, names)
+    with ctx.db.reading() as session:
+        page = sync_service_pull.snapshot(session, caller, streams=names, after=after, limit=limit)
+        if after == 0:
+            page.entitlement = _entitlement(ctx, session, caller, names)
     return page
+
+
+def _last_seq(ctx: ServerContext, organization_id: str) -> int:
+    with ctx.db.reading() as session:
+        return sync_service.current_seq(session, organization_id)[0]
 
 
 def _sse(event: str, data: dict[str, Any], event_id: int | None = None) -> bytes:
@@ -194,16 +212,13 @@ async def _event_stream(
 async def events(
     request: Request,
     ctx: ContextDep,
-    session: SessionDep,
     caller: CallerDep,
     after: Annotated[int, Query(ge=0)] = 0,
     wait: Annotated[float, Query(ge=0, le=LONG_POLL_SECONDS)] = LONG_POLL_SECONDS,
     heartbeat: Annotated[float, Query(ge=1, le=30)] = HEARTBEAT_SECONDS,
 ) -> Response:
     """Change pokes: server-sent events with ``Accept: text/event-stream``, else one long-poll answer."""
-    last, _pruned = await run_in_threadpool(sync_service.current_seq, session, caller.organization_id)
-    # End the transaction before waiting: on SQLite it holds the write lock (BEGIN IMMEDIATE).
-    await run_in_threadpool(session.commit)
+    last = await run_in_threadpool(_last_seq, ctx, caller.organization_id)  # no transaction open while waiting
     org = caller.organization_id
     if "text/event-stream" in request.headers.get("accept", ""):
         return StreamingResponse(

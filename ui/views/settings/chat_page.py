@@ -11,11 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFontDatabase, QGuiApplication, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
+    QFormLayout,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -39,6 +41,7 @@ from ui.workers.chat_agent_runner import RUN_AGENT
 
 ERROR_COLOUR = "#c62828"
 OK_COLOUR = "#2e7d32"
+MAX_LINK = 500  # the server's limit for the logo and privacy links
 _HOST = re.compile(r"^(\*\.)?([a-z0-9-]+\.)*[a-z0-9-]+(:\d+)?$")
 
 
@@ -52,6 +55,19 @@ class WidgetClient(Protocol):
     def update_widget(self, change: WidgetConfigIn) -> WidgetConfig:
         """Change the allowed domains."""
         ...
+
+
+def parse_link(text: str, what: str) -> tuple[str | None, str | None]:
+    """(link or None when empty, German problem) – the widget loads only https links of a real host."""
+    link = text.strip()
+    if not link:
+        return None, None
+    host = urlsplit(link).hostname if link.startswith("https://") else None
+    if not host or "." not in host or len(link) > MAX_LINK or any(c.isspace() for c in link):
+        return None, _(
+            "{what}: bitte eine vollständige https-Adresse angeben (z. B. https://www.werkstatt.de/…)."
+        ).format(what=what)
+    return link, None
 
 
 def parse_domains(text: str) -> tuple[list[str], list[str]]:
@@ -157,7 +173,7 @@ class ChatSettingsPage(QWidget):
         self.domains.setObjectName("widgetDomains")
         self.domains.setPlaceholderText("werkstatt-huber.de\nwww.werkstatt-huber.de")
         self.domains.setFixedHeight(84)
-        self.save_domains_button = QPushButton(_("Domains speichern"))
+        self.save_domains_button = QPushButton(_("Widget speichern"))
         self.save_domains_button.setObjectName("saveWidgetDomains")
         self.save_domains_button.clicked.connect(self.save_domains)
         self.reload_button = QPushButton(_("Neu laden"))
@@ -188,6 +204,7 @@ class ChatSettingsPage(QWidget):
         details.addWidget(QLabel(_("Erlaubte Domains")))
         details.addWidget(self.domains)
         details.addWidget(hint)
+        details.addLayout(self._link_edits())
         details.addLayout(buttons)
         state_row = QHBoxLayout()
         state_row.addWidget(self.state, 1)
@@ -195,6 +212,19 @@ class ChatSettingsPage(QWidget):
         box = QVBoxLayout(self.widget_box)
         box.addLayout(state_row)
         box.addWidget(self.details)
+
+    def _link_edits(self) -> QFormLayout:
+        """The widget's logo and the workshop's privacy notice (https links the widget shows)."""
+        self.logo_edit = QLineEdit()
+        self.logo_edit.setObjectName("widgetLogo")
+        self.logo_edit.setPlaceholderText("https://www.werkstatt-huber.de/logo.png")
+        self.privacy_edit = QLineEdit()
+        self.privacy_edit.setObjectName("widgetPrivacy")
+        self.privacy_edit.setPlaceholderText("https://www.werkstatt-huber.de/datenschutz")
+        links = QFormLayout()
+        links.addRow(_("Logo (Adresse):"), self.logo_edit)
+        links.addRow(_("Datenschutzhinweis (Adresse):"), self.privacy_edit)
+        return links
 
     def go_to_sync(self) -> None:
         """ "Zu Sync & Konto": ``open_sync`` if given, else the settings tab this page sits in."""
@@ -249,6 +279,12 @@ class ChatSettingsPage(QWidget):
         self.snippet.setPlainText(config.snippet)
         if not self.domains.hasFocus():
             self.domains.setPlainText("\n".join(config.allowed_domains))
+        for edit, value in (
+            (self.logo_edit, config.branding.logo_url),
+            (self.privacy_edit, config.branding.privacy_url),
+        ):
+            if not edit.hasFocus():
+                edit.setText(value or "")
         self.save_domains_button.setEnabled(True)
 
     def _widget_failed(self, exc: BaseException) -> None:
@@ -259,15 +295,22 @@ class ChatSettingsPage(QWidget):
     # --- actions -----------------------------------------------------------------------------------
 
     def save_domains(self) -> None:
-        """Check and store the allowed domains on the server."""
+        """Check and store the allowed domains, the logo and the privacy-notice link on the server."""
         domains, problems = parse_domains(self.domains.toPlainText())
+        logo, logo_problem = parse_link(self.logo_edit.text(), _("Logo"))
+        privacy, privacy_problem = parse_link(self.privacy_edit.text(), _("Datenschutzhinweis"))
+        problems += [p for p in (logo_problem, privacy_problem) if p]
         if problems:
             self._say(" ".join(problems), ok=False)
             return
+        change = WidgetConfigIn(allowed_domains=domains)
+        if self.widget is not None:
+            branding = self.widget.branding.model_copy(update={"logo_url": logo, "privacy_url": privacy})
+            change = WidgetConfigIn(allowed_domains=domains, branding=branding)
         factory = self.client_factory
         self.save_domains_button.setEnabled(False)
         self.ctx.runner.run(
-            lambda: factory().update_widget(WidgetConfigIn(allowed_domains=domains)),
+            lambda: factory().update_widget(change),
             self._domains_saved,
             self._domains_failed,
             uses_db=False,
@@ -276,7 +319,7 @@ class ChatSettingsPage(QWidget):
     def _domains_saved(self, config: WidgetConfig) -> None:
         self._show_widget(config)
         self.domains.setPlainText("\n".join(config.allowed_domains))
-        self._say(_("Domains gespeichert."), ok=True)
+        self._say(_("Widget-Einstellungen gespeichert."), ok=True)
 
     def _domains_failed(self, exc: BaseException) -> None:
         self.save_domains_button.setEnabled(True)
