@@ -26,8 +26,8 @@ from sync.server.errors import Forbidden, Unauthorized
 _bearer = HTTPBearer(auto_error=False, description="Access token (ES256-JWT, typ at+jwt)")
 
 
-def get_context(request: Request) -> ServerContext:
-    """The context the app was built with."""
+async def get_context(request: Request) -> ServerContext:
+    """The context the app was built with (``async``: an attribute read needs no trip to the thread pool)."""
     ctx: ServerContext = request.app.state.ctx
     return ctx
 

@@ -38,7 +38,7 @@ from sync.protocol import (
 )
 from sync.server import sync_service, sync_service_pull
 from sync.server.context import ServerContext
-from sync.server.deps import ContextDep, CurrentPrincipal
+from sync.server.deps import ContextDep, Credentials, get_principal
 from sync.server.errors import ERROR_RESPONSES, ErrorBody, Forbidden, ServiceUnavailable, Unauthorized, Unprocessable
 from sync.server.models import Device
 from sync.server.store import StoreUnavailable
@@ -57,8 +57,13 @@ GONE_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
-def get_caller(ctx: ContextDep, principal: CurrentPrincipal) -> Caller:
-    """The calling device (403 for user tokens, 401 for removed devices)."""
+def get_caller(ctx: ContextDep, credentials: Credentials) -> Caller:
+    """The calling device (401 without a valid token, 403 for user tokens, 401 for removed devices).
+
+    Token check and device lookup in ONE dependency: each synchronous dependency is a trip to the thread
+    pool, which under load costs more than the reads themselves.
+    """
+    principal = get_principal(ctx, credentials)
     if principal.kind != "device":
         raise Forbidden("Nur angemeldete Arbeitsplätze können synchronisieren.")
     with ctx.db.reading() as session:
