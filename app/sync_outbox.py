@@ -25,7 +25,6 @@ import json
 import os
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -127,6 +126,9 @@ def plain(value: Any) -> Any:
 
 
 def _fields(obj: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    mapping = getattr(obj, "_mapping", None)
+    if mapping is not None:  # a plain row (backfill): key lookups are three times cheaper than attributes
+        return {name: plain(mapping[name]) for name in names}
     return {name: plain(getattr(obj, name)) for name in names}
 
 
@@ -140,7 +142,8 @@ def new_op_id() -> str:
     value = (time.time_ns() // 1_000_000) << 80 | int.from_bytes(os.urandom(10), "big")
     value = (value & ~(0xF << 76)) | (0x7 << 76)  # version 7
     value = (value & ~(0x3 << 62)) | (0x2 << 62)  # RFC 4122 variant
-    return str(uuid.UUID(int=value))
+    digits = f"{value:032x}"  # str(uuid.UUID(int=value)) without building the object (100,000 per backfill)
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 def _changed(obj: Any, name: str) -> bool:
