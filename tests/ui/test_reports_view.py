@@ -175,6 +175,26 @@ def test_the_chat_card_shows_the_terminquote_and_the_three_counts(
     view.grab().save(str(tmp_path / "reports_chat.png"))
 
 
+def test_chart_axes_are_wide_enough_for_their_names_and_amounts_from_the_first_picture(view: ReportsView) -> None:
+    """pyqtgraph widens an axis only after painting: without a width set up front the mechanics' and
+    categories' names and the amounts above 99 € were missing from the first picture."""
+    from PySide6.QtGui import QFont, QFontMetrics
+
+    from ui.views.reports.charts import CategoryChart, RevenueChart, UtilisationChart
+
+    def fits(chart: Any, text: str) -> bool:
+        axis = chart.plot.getPlotItem().getAxis("left")
+        font = axis.style.get("tickFont") or QFont()
+        return bool(axis.width() >= QFontMetrics(font).horizontalAdvance(text))
+
+    [utilisation] = view.findChildren(UtilisationChart)
+    [categories] = view.findChildren(CategoryChart)
+    [revenue] = view.findChildren(RevenueChart)
+    assert fits(utilisation, "Max Oberhuber (Azubi)")
+    assert fits(categories, "Arbeit ohne Katalogbezug")
+    assert fits(revenue, "200\u00a0€")
+
+
 def test_overdue_amounts_going_up_are_red(view: ReportsView) -> None:
     overdue = view.grid.cards["receivables_open"]
     assert overdue.kpi is not None and overdue.kpi.lower_is_better

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QColor, QFont
+from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -195,7 +195,13 @@ class RevenueChart(ChartPanel):
         ticks = [(i, p.label) for i, p in enumerate(points) if i % every == 0]
         item.getAxis("bottom").setTicks([ticks, []])
         top = max([*heights, 100.0])  # a month without revenue gets a 0–100 € axis, not ticks of 0,2 €
-        item.setYRange(min([*heights, 0.0]), top * 1.12, padding=0)
+        bottom = min([*heights, 0.0])
+        item.setYRange(bottom, top * 1.12, padding=0)
+        # As wide as the longest amount from the start (pyqtgraph drops tick texts that do not fit yet).
+        axis = item.getAxis("left")
+        widest = max(abs(bottom), top * 1.12)
+        text = f"-{formatting.number(round(widest), 0)}\u00a0€"
+        axis.setWidth(QFontMetrics(axis.style.get("tickFont") or QFont()).horizontalAdvance(text) + 14)
         item.setXRange(-0.6, len(points) - 0.4, padding=0)
         self._tips = [
             _("{label}: {net} netto, {gross} brutto, {count} Rechnungen").format(
@@ -234,7 +240,7 @@ class CategoryChart(ChartPanel):
         brushes = [QColor(BAR_COLOURS[(len(shown) - 1 - i) % len(BAR_COLOURS)]) for i in range(len(shown))]
         bars = pg.BarGraphItem(x0=0, y=list(range(len(shown))), height=0.66, width=values, brushes=brushes, pen=None)
         item.addItem(bars)
-        item.getAxis("left").setTicks([[(i, _short(name, 24)) for i, (name, _net) in enumerate(shown)], []])
+        _name_axis(item, [_short(name, 24) for name, _net in shown])
         self._value_labels(values, [value_text(net, "EUR") for _name, net in shown], horizontal=True)
         item.setXRange(min([*values, 0.0]), max([*values, 1.0]) * 1.5, padding=0)
         item.setYRange(-0.6, len(shown) - 0.4, padding=0)
@@ -270,7 +276,7 @@ class UtilisationChart(ChartPanel):
         limit = pg.InfiniteLine(pos=100, angle=90, pen=pg.mkPen(LIMIT, width=1.5, style=Qt.PenStyle.DashLine))
         limit.setToolTip(_("100 % = alle verfügbaren AW geleistet"))
         item.addItem(limit)
-        item.getAxis("left").setTicks([[(i, _short(m.name, 22)) for i, m in enumerate(shown)], []])
+        _name_axis(item, [_short(m.name, 22) for m in shown])
         self._value_labels(values, [value_text(m.utilisation, "%") for m in shown], horizontal=True)
         item.setXRange(0, max([*values, 100.0]) * 1.18, padding=0)
         item.setYRange(-0.6, len(shown) - 0.4, padding=0)
@@ -283,6 +289,19 @@ class UtilisationChart(ChartPanel):
             )
             for m in shown
         ]
+
+
+def _name_axis(item: pg.PlotItem, names: Sequence[str]) -> None:
+    """Names on the left axis, the axis as wide as the longest one.
+
+    pyqtgraph widens an axis for its texts only after the first paint; the names would be missing from the
+    first picture (and from a screenshot) – so the width is set from the font's metrics right away.
+    """
+    axis = item.getAxis("left")
+    axis.setTicks([list(enumerate(names)), []])
+    font = axis.style.get("tickFont") or QFont()
+    widest = max((QFontMetrics(font).horizontalAdvance(name) for name in names), default=0)
+    axis.setWidth(widest + 14)
 
 
 def _short(text: str, length: int) -> str:
