@@ -10,9 +10,9 @@ typing off, wake the agent and the responder).
 the write lock, and SQLite's busy handler is slow and unfair under load. So the chat writes inside
 ``writing()``: the process-wide gate that ``routes.sync.sqlite_gate`` uses too (one lock object), taken
 in the thread that does the work, before its transaction begins, and held until it is committed. Reads
-(widget pages, the event streams, the responder's context) use ``reading()``: on SQLite a second,
-read-only engine whose transactions are deferred, so in WAL mode they neither wait for nor block the
-writer; on PostgreSQL both are the normal sessions and the gate is a no-op.
+(widget pages, the event streams, the responder's context) use ``reading()`` = ``ServerDatabase.reading()``:
+on SQLite a second, read-only pool whose transactions are deferred, so in WAL mode they neither wait for
+nor block the writer; on PostgreSQL both are the normal sessions and the gate is a no-op.
 """
 
 from __future__ import annotations
