@@ -177,7 +177,7 @@ def test_the_chat_card_shows_the_terminquote_and_the_three_counts(
 
 def test_chart_axes_are_wide_enough_for_their_names_and_amounts_from_the_first_picture(view: ReportsView) -> None:
     """pyqtgraph widens an axis only after painting: without a width set up front the mechanics' and
-    categories' names and the amounts above 99 € were missing from the first picture."""
+    categories' names and the three-digit amounts were missing from the first picture."""
     from PySide6.QtGui import QFont, QFontMetrics
 
     from ui.views.reports.charts import CategoryChart, RevenueChart, UtilisationChart
