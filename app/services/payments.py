@@ -1,4 +1,4 @@
-"""Payments on finalised invoices, open items and dunning (Zahlungserinnerung, 1. and 2. Mahnung).
+"""Payments on finalised invoices, open items, and the service entry to dunning (``app.services.dunning``).
 
 GoBD: a payment is never changed or deleted (database triggers guard the table); a correction is a
 new, negative payment (:meth:`PaymentService.refund`). Every payment is written to the audit log and
@@ -18,7 +18,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -27,19 +26,19 @@ from sqlalchemy.orm import Session
 from app import formatting
 from app.db import Database
 from app.errors import NotFound, ValidationError
-from app.i18n import N_, _
 from app.models import Customer, Invoice, Payment, Reminder
 from app.money import decimal_places, parse_decimal, round_money
 from app.services.audit import chain_in, log_in
 from app.services.cash_register import CashRegister
 from app.services.customers import display_name
-from app.services.settings import workshop_row
+from app.services.dunning import (
+    ReminderDTO,
+    reminder_dto,
+    write_reminder,
+)
 
 METHODS = ("cash", "card", "transfer", "sepa_dd")
 REFERENCE_MAX = 140
-LEVEL_NAMES = (N_("Zahlungserinnerung"), N_("1. Mahnung"), N_("2. Mahnung"))
-LAST_LEVEL = len(LEVEL_NAMES) - 1
-REMINDER_PERIOD_DAYS = 10
 ZERO = Decimal("0.00")
 
 Amount = Decimal | str | int
@@ -74,26 +73,6 @@ class OpenItem:
     open: Decimal
     days_overdue: int
     reminder_level: int | None  # highest level sent so far, None = no reminder yet
-
-
-@dataclass(frozen=True)
-class ReminderDTO:
-    """A payment reminder or dunning letter; its PDF comes from :meth:`PaymentService.reminder_pdf`."""
-
-    id: int
-    invoice_id: int
-    invoice_number: str
-    level: int
-    date: dt.date
-    fee: Decimal
-    open_amount: Decimal
-    new_due_date: dt.date
-    user: str
-
-    @property
-    def level_name(self) -> str:
-        """ "Zahlungserinnerung", "1. Mahnung" or "2. Mahnung" in the current language."""
-        return _(LEVEL_NAMES[self.level])
 
 
 def payment_payload(payment: Payment, invoice_number: str) -> dict[str, Any]:
@@ -174,10 +153,6 @@ def _due(inv: Invoice) -> dt.date | None:
 
 def _to_dto(p: Payment, number: str, cash_record_id: int | None = None) -> PaymentDTO:
     return PaymentDTO(p.id, p.invoice_id, number, p.date, p.amount, p.method, p.reference, p.user, cash_record_id)
-
-
-def _reminder_dto(r: Reminder, number: str, open_amount: Decimal) -> ReminderDTO:
-    return ReminderDTO(r.id, r.invoice_id, number, r.level, r.date, r.fee, open_amount, r.new_due_date, r.user)
 
 
 class PaymentService:
@@ -374,61 +349,15 @@ class PaymentService:
     # -- dunning --------------------------------------------------------------------------------------
 
     def create_reminder(self, invoice_id: int, *, user: str, date: dt.date | None = None) -> ReminderDTO:
-        """Write the next reminder of an overdue invoice: level 0 Zahlungserinnerung (no fee), then the
-        1. and 2. Mahnung with the workshop's fees; each sets a new due date ``date`` + 10 days."""
+        """Write the next reminder of an overdue invoice (rules: ``app.services.dunning``)."""
         day = date or self.today()
         if day > self.today():
             raise ValidationError("Das Datum der Mahnung darf nicht in der Zukunft liegen.", field="date")
         with self._db.unit() as s:
             inv = _payable(s, invoice_id)
-            open_amount = _open(s, inv)
-            if open_amount <= 0:
-                raise ValidationError(
-                    "Die Rechnung {number} ist bereits vollständig bezahlt.", field="invoice_id", number=inv.number
-                )
-            previous = s.scalars(
-                select(Reminder).where(Reminder.invoice_id == inv.id).order_by(Reminder.level.desc()).limit(1)
-            ).first()
-            level = previous.level + 1 if previous else 0
-            if level > LAST_LEVEL:
-                raise ValidationError(
-                    "Die zweite Mahnung ist die letzte Stufe – bitte Inkasso/Anwalt.", field="invoice_id"
-                )
-            # The next step waits for the due date the previous letter set, not the invoice's.
-            due = previous.new_due_date if previous else _due(inv)
-            if due is None or day <= due:
-                raise ValidationError(
-                    "Die Rechnung {number} ist erst nach dem {due} überfällig.",
-                    field="date",
-                    number=inv.number,
-                    due=formatting.date(due) if due else "–",
-                )
-            shop = workshop_row(s)
-            fee = round_money({0: ZERO, 1: shop.reminder_fee_1, 2: shop.reminder_fee_2}[level])
-            new_due = day + dt.timedelta(days=REMINDER_PERIOD_DAYS)
-            pdf = _reminder_pdf(s, inv, level=level, date=day, fee=fee, new_due=new_due)
-            reminder = Reminder(
-                invoice_id=inv.id, level=level, date=day, fee=fee, new_due_date=new_due, pdf=pdf, user=user
+            return write_reminder(
+                s, inv, open_amount=_open(s, inv), invoice_due=_due(inv), paid=_paid(s, inv.id), user=user, day=day
             )
-            s.add(reminder)
-            s.flush()
-            log_in(
-                s,
-                user=user,
-                entity="reminder",
-                entity_id=reminder.id,
-                action="create",
-                old=None,
-                new={
-                    "invoice": inv.number,
-                    "level": level,
-                    "date": day,
-                    "fee": str(fee),
-                    "open": str(open_amount),
-                    "new_due_date": new_due,
-                },
-            )
-            return _reminder_dto(reminder, inv.number or "", open_amount)
 
     def reminders(self, invoice_id: int) -> list[ReminderDTO]:
         """The reminders of an invoice, lowest level first (``open_amount`` as of today)."""
@@ -436,7 +365,7 @@ class PaymentService:
             inv = _invoice(s, invoice_id)
             open_amount = _open(s, inv)
             rows = s.scalars(select(Reminder).where(Reminder.invoice_id == inv.id).order_by(Reminder.level))
-            return [_reminder_dto(r, inv.number or "", open_amount) for r in rows]
+            return [reminder_dto(r, inv.number or "", open_amount) for r in rows]
 
     def reminder_pdf(self, reminder_id: int) -> bytes:
         """The stored PDF of a reminder, byte for byte as it was sent."""
@@ -445,31 +374,3 @@ class PaymentService:
             if reminder is None:
                 raise NotFound("Die Mahnung Nr. {id} wurde nicht gefunden.", id=reminder_id)
             return reminder.pdf
-
-
-def _reminder_pdf(s: Session, inv: Invoice, *, level: int, date: dt.date, fee: Decimal, new_due: dt.date) -> bytes:
-    """The letter for one invoice, addressed to the customer's current address (they may have moved)."""
-    # Imported here: ReportLab is only needed when a letter is written (as in invoice_build.issue_files).
-    from app.pdf.dunning import OpenInvoice, ReminderDocument, ReminderLevel, render_reminder_pdf
-    from app.pdf.layout import PdfStyle
-    from app.services.invoice_build import buyer_party, seller_party
-
-    shop = workshop_row(s)
-    customer = s.get(Customer, inv.customer_id) if inv.customer_id is not None else None
-    issued = inv.issue_date or date
-    item = OpenInvoice(inv.number or "", issued, _due(inv) or issued, round_money(inv.gross_total), _paid(s, inv.id))
-    doc = ReminderDocument(
-        level=ReminderLevel(level),
-        issue_date=date,
-        due_date=new_due,
-        seller=seller_party(shop),
-        customer=buyer_party(customer),
-        items=(item,),
-        fee=fee,
-        iban=shop.iban,
-        bic=shop.bic,
-        bank_name=shop.bank_name,
-        customer_number=customer.number if customer else "",
-    )
-    logo = Path(shop.logo_path) if shop.logo_path and Path(shop.logo_path).is_file() else None
-    return render_reminder_pdf(doc, style=PdfStyle(accent=shop.accent_color or "#1f4e79", logo_path=logo))

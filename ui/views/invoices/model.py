@@ -22,8 +22,8 @@ from PySide6.QtGui import QColor, QFont
 from app import formatting
 from app.i18n import N_, _, language
 from app.services.catalog import fold
+from app.services.dunning import LEVEL_NAMES
 from app.services.invoice_queries import InvoiceRow
-from app.services.payments import LEVEL_NAMES
 
 _Index = QModelIndex | QPersistentModelIndex
 _ROOT = QModelIndex()

@@ -31,8 +31,8 @@ from app import formatting
 from app.changes import Changes
 from app.errors import WorkshopError
 from app.i18n import N_, _
+from app.services.dunning import ReminderDTO
 from app.services.invoice_queries import InvoiceRow, invoice_rows
-from app.services.payments import ReminderDTO
 from ui.context import UiContext
 from ui.errors import show_error
 from ui.views.counter.editor_base import ERROR_COLOUR
