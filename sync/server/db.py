@@ -26,6 +26,8 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from sync.server.checkpoint import SAFETY_PAGES, WalCheckpointer
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 VERSION_TABLE = "carbot_server_version"
 # Arbitrary constant for pg_advisory_xact_lock: "one migration at a time".
@@ -42,6 +44,8 @@ def _sqlite_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
     cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+    # Checkpoints belong to the server's background thread (checkpoint.py), not to a request's commit.
+    cur.execute(f"PRAGMA wal_autocheckpoint={SAFETY_PAGES}")
     cur.close()
 
 
@@ -92,6 +96,14 @@ class ServerDatabase:
         self._read_engine: Engine | None = None
         self._readers: sessionmaker[Session] | None = None
         self._read_lock = threading.Lock()
+        self._checkpointer: WalCheckpointer | None = None
+
+    def start_checkpoints(self) -> None:
+        """Checkpoint an SQLite file's WAL in the background from now on (the server app's lifespan)."""
+        database = self.engine.url.database
+        if self.engine.dialect.name == "sqlite" and database and database != ":memory:" and not self._checkpointer:
+            self._checkpointer = WalCheckpointer(Path(database))
+            self._checkpointer.start()
 
     @contextmanager
     def unit(self) -> Iterator[Session]:
@@ -119,7 +131,10 @@ class ServerDatabase:
             return self._readers
 
     def close(self) -> None:
-        """Dispose the connection pools."""
+        """Stop the checkpoints and dispose the connection pools."""
+        checkpointer, self._checkpointer = self._checkpointer, None
+        if checkpointer is not None:
+            checkpointer.close()
         with self._read_lock:
             engine, self._read_engine, self._readers = self._read_engine, None, None
         if engine is not None:

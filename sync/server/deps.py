@@ -3,6 +3,7 @@
 - ``ContextDep``: the app's ``ServerContext``;
 - ``SessionDep``: one session per request, committed after the handler returns and before the
   response is sent (``scope="function"``), rolled back on any error;
+- ``Bearer``: the bearer credentials, only required to be present (the route validates them itself);
 - ``CurrentPrincipal``: the validated, unrevoked caller (user or device) from ``Authorization: Bearer``
   (checked in its own short reading session, so a writer's lock is never taken just to authenticate);
 - ``CurrentUser``: the same, but only people (a device token gets 403);
@@ -50,13 +51,17 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def _principal(ctx: ServerContext, credentials: HTTPAuthorizationCredentials) -> Principal:
+def principal_in(ctx: ServerContext, session: Session, credentials: HTTPAuthorizationCredentials) -> Principal:
+    """The validated, unrevoked caller, checked with the caller's reading ``session``."""
     principal = ctx.tokens.principal(credentials.credentials)
-    with ctx.db.reading() as session:
-        revoked = ctx.revocations.is_revoked(session, principal.jti)
-    if revoked:
+    if ctx.revocations.is_revoked(session, principal.jti):
         raise Unauthorized("Die Anmeldung wurde beendet. Bitte erneut anmelden.", code="token_revoked")
     return principal
+
+
+def _principal(ctx: ServerContext, credentials: HTTPAuthorizationCredentials) -> Principal:
+    with ctx.db.reading() as session:
+        return principal_in(ctx, session, credentials)
 
 
 def get_principal(ctx: ContextDep, credentials: Credentials) -> Principal:
@@ -64,6 +69,19 @@ def get_principal(ctx: ContextDep, credentials: Credentials) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized()
     return _principal(ctx, credentials)
+
+
+async def get_bearer(credentials: Credentials) -> HTTPAuthorizationCredentials:
+    """The bearer credentials, unchecked; 401 at once when there are none (before the body is looked at).
+
+    For routes that check the token in their own trip to the thread pool (as ``principal_in`` there).
+    """
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized()
+    return credentials
+
+
+Bearer = Annotated[HTTPAuthorizationCredentials, Depends(get_bearer)]
 
 
 def get_optional_principal(

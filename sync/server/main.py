@@ -171,6 +171,7 @@ def create_app(settings: Settings, *, clock: Clock = utcnow, store: KeyValueStor
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        ctx.db.start_checkpoints()
         async with run_worker(worker, clock):
             yield
         worker.close()

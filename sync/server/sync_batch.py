@@ -16,11 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from sync.protocol import MAX_PAYLOAD_BYTES, DailyFacts, Entity, Op, OpResult, Stream
+from sync.server.bulk import insert_many
 from sync.server.sync_models import (
     ORG_WIDE,
     AppliedOp,
@@ -59,6 +60,28 @@ class _Tables:
 TABLES = _Tables()
 
 
+# Built once with expanding IN parameters: building them per batch coerced each of the 100 op ids anew.
+_APPLIED = select(AppliedOp.op_id, AppliedOp.organization_id, AppliedOp.result).where(
+    AppliedOp.op_id.in_(bindparam("ids", expanding=True))
+)
+# Both key columns constrained: the unique index (org, location, entity, entity_id) is then used to the
+# end; with entity_id alone SQLite scanned every record of the location.
+_RECORDS = select(
+    SyncRecord.id,
+    SyncRecord.entity,
+    SyncRecord.entity_id,
+    SyncRecord.version,
+    SyncRecord.hlc,
+    SyncRecord.data,
+    SyncRecord.deleted_at,
+).where(
+    SyncRecord.organization_id == bindparam("org"),
+    SyncRecord.location_id == bindparam("location"),
+    SyncRecord.entity.in_(bindparam("entities", expanding=True)),
+    SyncRecord.entity_id.in_(bindparam("entity_ids", expanding=True)),
+)
+
+
 @dataclass(frozen=True)
 class Caller:
     """The pushing device: its organisation and location come from its token and device row."""
@@ -72,16 +95,22 @@ def _insert(session: Session) -> Any:
     return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
+_BUMP = (
+    update(SyncCounter)
+    .where(SyncCounter.organization_id == bindparam("org"))
+    .values(last_seq=SyncCounter.last_seq + bindparam("count"))
+    .returning(SyncCounter.last_seq)
+)
+
+
 def allocate_seqs(session: Session, organization_id: str, count: int) -> int:
     """Reserve ``count`` sequence numbers; returns the last one (the row stays locked until commit)."""
-    stmt = _insert(session)(SyncCounter).values(organization_id=organization_id, last_seq=0, pruned_seq=0)
-    session.execute(stmt.on_conflict_do_nothing(index_elements=["organization_id"]))
-    last = session.execute(
-        update(SyncCounter)
-        .where(SyncCounter.organization_id == organization_id)
-        .values(last_seq=SyncCounter.last_seq + count)
-        .returning(SyncCounter.last_seq)
-    ).scalar_one()
+    params = {"org": organization_id, "count": count}
+    last = session.execute(_BUMP, params).scalar_one_or_none()
+    if last is None:  # the organisation's first change: create its counter (a racing twin is ignored)
+        stmt = _insert(session)(SyncCounter).values(organization_id=organization_id, last_seq=0, pruned_seq=0)
+        session.execute(stmt.on_conflict_do_nothing(index_elements=["organization_id"]))
+        last = session.execute(_BUMP, params).scalar_one()
     return int(last)
 
 
@@ -117,12 +146,7 @@ class Batch:
 
     def _load(self) -> None:
         ids = [str(op.op_id) for op in self.ops]
-        stored = {
-            op_id: (org, result)
-            for op_id, org, result in self.session.execute(
-                select(AppliedOp.op_id, AppliedOp.organization_id, AppliedOp.result).where(AppliedOp.op_id.in_(ids))
-            )
-        }
+        stored = {op_id: (org, result) for op_id, org, result in self.session.execute(_APPLIED, {"ids": ids})}
         for op_id, (org, result) in stored.items():
             if org == self.caller.organization_id:
                 self.results[op_id] = _as_duplicate(OpResult.model_validate(result))
@@ -130,25 +154,13 @@ class Batch:
                 self.results[op_id] = OpResult(op_id=uuid.UUID(op_id), status="rejected", reason=OP_ID_TAKEN)
         keys = {(str(op.entity), op.entity_id) for op in self.ops if op.entity in RECORD_ENTITIES}
         if keys:
-            # Both key columns constrained: the unique index (org, location, entity, entity_id) is then used
-            # to the end; with entity_id alone SQLite scanned every record of the location.
-            rows = self.session.execute(
-                select(
-                    SyncRecord.id,
-                    SyncRecord.entity,
-                    SyncRecord.entity_id,
-                    SyncRecord.version,
-                    SyncRecord.hlc,
-                    SyncRecord.data,
-                    SyncRecord.deleted_at,
-                ).where(
-                    SyncRecord.organization_id == self.caller.organization_id,
-                    SyncRecord.location_id == self.caller.location_id,
-                    SyncRecord.entity.in_({entity for entity, _id in keys}),
-                    SyncRecord.entity_id.in_({entity_id for _entity, entity_id in keys}),
-                )
-            )
-            for row in rows:
+            params = {
+                "org": self.caller.organization_id,
+                "location": self.caller.location_id,
+                "entities": sorted({entity for entity, _id in keys}),
+                "entity_ids": sorted({entity_id for _entity, entity_id in keys}),
+            }
+            for row in self.session.execute(_RECORDS, params):
                 self.records[(row.entity, row.entity_id)] = RecordState(
                     row.entity, row.entity_id, row.version, row.hlc, row.data, row.deleted_at, id=row.id
                 )
@@ -233,7 +245,7 @@ class Batch:
                 )
                 if op_id is not None:
                     seqs[op_id] = first + offset
-            conn.execute(TABLES.change_log.insert(), rows)
+            insert_many(conn, TABLES.change_log, rows)
         else:
             last = current_seq(self.session, self.caller.organization_id)[0]
         applied = []
@@ -261,7 +273,7 @@ class Batch:
         for op_id in self.repeats:
             self.results[op_id] = _as_duplicate(self.results[op_id])
         if applied:
-            conn.execute(TABLES.applied_ops.insert(), applied)
+            insert_many(conn, TABLES.applied_ops, applied)
         return last
 
     def _changes(self) -> list[tuple[str | None, tuple[str, str, str, str, str, dict[str, Any] | None]]]:
@@ -344,6 +356,7 @@ class Batch:
             )
         self.session.flush()  # the prefix claims
         if fresh:
+            # Core, not insert_many: the webhook hook (webhooks_sync) sees the new records in Connection.execute.
             self.session.connection().execute(TABLES.records.insert(), fresh)
         if changed:
             self.session.execute(update(SyncRecord), changed)

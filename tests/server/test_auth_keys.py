@@ -83,8 +83,9 @@ def test_retired_keys_drop_out_after_their_overlap(api: TestClient, clock: FakeC
 
 def test_retire_now_kills_old_tokens_but_keeps_sessions(api: TestClient):
     tenant = register_tenant(api)
+    assert api.get("/v1/me", headers=tenant.headers).status_code == 200  # verified once: remembered
     new_kid = api.app.state.ctx.keyring.rotate(retire_now=True)  # type: ignore[attr-defined]
-    assert api.get("/v1/me", headers=tenant.headers).status_code == 401
+    assert api.get("/v1/me", headers=tenant.headers).status_code == 401  # ... but not past its key
     assert _jwks_kids(api) == [new_kid]
     # The refresh token is opaque, so the desktop simply refreshes and carries on.
     fresh = api.post("/v1/auth/refresh", json={"refresh_token": tenant.refresh_token})

@@ -94,6 +94,7 @@ def test_other_asymmetric_algorithms_are_outside_the_allow_list(api: TestClient,
 
 
 def test_expired_token_is_rejected(api: TestClient, tenant: Tenant, clock: FakeClock):
+    assert api.get("/v1/me", headers=tenant.headers).status_code == 200  # verified once: remembered
     clock.advance(minutes=10, seconds=31)  # lifetime 10 min + 30 s clock skew
     response = api.get("/v1/me", headers=tenant.headers)
     assert response.status_code == 401
@@ -177,3 +178,16 @@ def test_revoked_jti_is_rejected_by_every_worker(api: TestClient, tenant: Tenant
     response = api.post("/v1/auth/logout", json={"refresh_token": tenant.refresh_token}, headers=tenant.headers)
     assert response.status_code == 204
     assert api.get("/v1/me", headers=tenant.headers).json()["code"] == "token_revoked"
+
+
+def test_remembered_tokens_are_bounded_and_still_checked(api: TestClient, tenant: Tenant, monkeypatch):
+    tokens = _ctx(api).tokens
+    monkeypatch.setattr("sync.server.auth.tokens.VERIFIED_CACHE_SIZE", 3)
+    signed = [_sign(api, {**_claims(api, tenant), "jti": f"jti-{n}"}) for n in range(5)]
+    for token in signed:
+        assert _status(api, token) == 200
+    assert len(tokens._verified) == 3  # the oldest two were dropped
+    assert _status(api, signed[0]) == 200  # ... and are simply verified again
+    # A remembered token is the exact string: one changed signature byte is checked in full (and refused).
+    tampered = signed[-1][:-2] + ("A" if signed[-1][-2] != "A" else "B") + signed[-1][-1]
+    assert _status(api, tampered) == 401

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from sync.server.models import Clock, RevokedAccessToken
@@ -23,6 +23,9 @@ from sync.server.store import KeyValueStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
 MARKER = "revoked:loaded"
+
+
+_EXPIRY = select(RevokedAccessToken.expires_at).where(RevokedAccessToken.jti == bindparam("jti"))
 
 
 def _key(jti: str) -> str:
@@ -71,8 +74,8 @@ class RevocationList:
             return self._in_database(session, jti)
 
     def _in_database(self, session: Session, jti: str) -> bool:
-        row = session.get(RevokedAccessToken, jti)
-        return row is not None and row.expires_at > self._clock()
+        expires_at = session.execute(_EXPIRY, {"jti": jti}).scalar()  # on every request: no ORM identity load
+        return expires_at is not None and expires_at > self._clock()
 
     def _warm(self, session: Session) -> None:
         now = self._clock()

@@ -12,6 +12,11 @@ Validation refuses, before and while checking the signature:
 - missing ``exp``/``iat``/``nbf``/``iss``/``aud``/``sub``/``jti``, a wrong ``iss`` or ``aud``,
   an expired token or one not yet valid (clock skew ``clock_skew_seconds``);
 - claims of the wrong type. Revoked ``jti``s are checked by ``revocation.RevocationList``.
+
+A token whose signature was verified is remembered (``VERIFIED_CACHE_SIZE`` per process): the same token
+string again skips parsing and the ECDSA check, never the rest – its times are checked against the clock
+on every use, and a hit counts only while the key ring still hands out the very key that verified it (a
+key past its overlap, or gone, sends the token through the full check again, which refuses it).
 """
 
 from __future__ import annotations
@@ -19,8 +24,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import secrets
+import threading
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import jwt
 
@@ -38,6 +44,8 @@ FORBIDDEN_HEADERS = ("jku", "jwk", "x5u", "x5c", "crit")
 DEVICE_ROLE = "device"
 MAX_ACCESS_SECONDS = 15 * 60  # the hard ceiling, whatever the configuration says
 PrincipalKind = Literal["user", "device"]
+VERIFIED_CACHE_SIZE = 10_000
+"""Verified tokens remembered per process (each a few hundred bytes; tokens live ≤ 15 minutes)."""
 INVALID_TOKEN = "Die Anmeldung ist ungültig. Bitte erneut anmelden."
 EXPIRED_TOKEN = "Die Anmeldung ist abgelaufen. Bitte erneut anmelden."
 
@@ -75,6 +83,14 @@ def _invalid(reason: str) -> Unauthorized:
     return Unauthorized(INVALID_TOKEN, code="invalid_token")
 
 
+class _Verified(NamedTuple):
+    """A token whose header and signature passed: the key that verified it and its claims."""
+
+    kid: str
+    key: object
+    claims: dict[str, Any]
+
+
 class TokenService:
     """Signs and validates access tokens with the key ring."""
 
@@ -82,6 +98,8 @@ class TokenService:
         self._keyring = keyring
         self._settings = settings
         self._clock = clock
+        self._verified: dict[tuple[str, str, str | None], _Verified] = {}
+        self._verified_lock = threading.Lock()
 
     def issue_access(
         self, *, kind: PrincipalKind, subject: str, organization_id: str, role: str, location_ids: list[str]
@@ -110,6 +128,20 @@ class TokenService:
 
     def decode(self, token: str, *, typ: str = ACCESS_TYP, audience: str | None = None) -> dict[str, Any]:
         """The verified claims of ``token``; raises Unauthorized for anything not exactly right."""
+        cache_key = (token, typ, audience)
+        known = self._verified.get(cache_key)
+        if known is not None and self._keyring.verification_key(known.kid) is known.key:
+            self._check_times(known.claims)
+            return dict(known.claims)
+        claims = self._verify(token, typ=typ, audience=audience)
+        with self._verified_lock:
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:  # drop the oldest (dicts keep insertion order)
+                self._verified.pop(next(iter(self._verified)), None)
+            self._verified[cache_key] = _Verified(*claims)
+        return dict(claims[2])
+
+    def _verify(self, token: str, *, typ: str, audience: str | None) -> tuple[str, object, dict[str, Any]]:
+        """Full check of header, signature, claims and times: (kid, verifying key, claims)."""
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -121,7 +153,9 @@ class TokenService:
         if any(name in header for name in FORBIDDEN_HEADERS):
             raise _invalid("key reference header")
         kid = header.get("kid")
-        key = self._keyring.verification_key(kid) if isinstance(kid, str) else None
+        if not isinstance(kid, str):
+            raise _invalid("unknown kid")
+        key = self._keyring.verification_key(kid)
         if key is None:
             raise _invalid("unknown kid")
         try:
@@ -143,7 +177,7 @@ class TokenService:
         except jwt.PyJWTError as exc:
             raise _invalid(type(exc).__name__) from exc
         self._check_times(claims)
-        return claims
+        return kid, key, claims
 
     def _check_times(self, claims: dict[str, Any]) -> None:
         times = [claims.get(name) for name in ("iat", "nbf", "exp")]

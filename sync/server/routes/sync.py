@@ -22,6 +22,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from sqlalchemy import bindparam, select
 from starlette.concurrency import run_in_threadpool
 
 from sync.protocol import (
@@ -38,7 +39,7 @@ from sync.protocol import (
 )
 from sync.server import sync_service, sync_service_pull
 from sync.server.context import ServerContext
-from sync.server.deps import ContextDep, Credentials, get_principal
+from sync.server.deps import Bearer, ContextDep, Credentials, principal_in
 from sync.server.errors import ERROR_RESPONSES, ErrorBody, Forbidden, ServiceUnavailable, Unauthorized, Unprocessable
 from sync.server.models import Device
 from sync.server.store import StoreUnavailable
@@ -60,19 +61,22 @@ GONE_RESPONSE: dict[int | str, dict[str, Any]] = {
 def get_caller(ctx: ContextDep, credentials: Credentials) -> Caller:
     """The calling device (401 without a valid token, 403 for user tokens, 401 for removed devices).
 
-    Token check and device lookup in ONE dependency: each synchronous dependency is a trip to the thread
-    pool, which under load costs more than the reads themselves.
+    Token, revocation and device in ONE dependency and one reading session: each synchronous dependency is
+    a trip to the thread pool and each session a BEGIN/ROLLBACK, which under load cost more than the reads.
     """
-    principal = get_principal(ctx, credentials)
-    if principal.kind != "device":
-        raise Forbidden("Nur angemeldete Arbeitsplätze können synchronisieren.")
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise Unauthorized()
     with ctx.db.reading() as session:
-        device = session.get(Device, principal.id)
-        if device is None or device.revoked_at is not None or device.organization_id != principal.organization_id:
-            raise Unauthorized("Dieser Arbeitsplatz wurde entfernt. Bitte neu anmelden.", code="device_revoked")
-        return Caller(device.organization_id, device.location_id, device.id)
+        principal = principal_in(ctx, session, credentials)
+        if principal.kind != "device":
+            raise Forbidden("Nur angemeldete Arbeitsplätze können synchronisieren.")
+        device = session.execute(_DEVICE, {"id": principal.id}).first()
+    if device is None or device.revoked_at is not None or device.organization_id != principal.organization_id:
+        raise Unauthorized("Dieser Arbeitsplatz wurde entfernt. Bitte neu anmelden.", code="device_revoked")
+    return Caller(device.organization_id, device.location_id, principal.id)
 
 
+_DEVICE = select(Device.organization_id, Device.location_id, Device.revoked_at).where(Device.id == bindparam("id"))
 CallerDep = Annotated[Caller, Depends(get_caller)]
 _GATE_CREATION = threading.Lock()
 
@@ -115,14 +119,24 @@ def _poke(ctx: ServerContext, organization_id: str, seq: int) -> None:
 
 
 @router.post("/push", response_model=PushResponse)
-def push(
+async def push(
     body: PushRequest,
     request: Request,
     ctx: ContextDep,
-    caller: CallerDep,
+    credentials: Bearer,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=64)] = None,
-) -> PushResponse:
+) -> Response:
     """Apply a batch of ops (≤ 200) from this device; one result per op, duplicates answered as before."""
+    # Token, device and the write in ONE trip to the thread pool; the answer is serialised once, here
+    # (FastAPI would validate the 200 results again and walk them through jsonable_encoder).
+    response = await run_in_threadpool(_push, request, ctx, credentials, body, idempotency_key)
+    return Response(response.model_dump_json(), media_type="application/json")
+
+
+def _push(
+    request: Request, ctx: ServerContext, credentials: Any, body: PushRequest, idempotency_key: str | None
+) -> PushResponse:
+    caller = get_caller(ctx, credentials)
     if body.device_id != caller.device_id or body.location_id != caller.location_id:
         raise Forbidden("Der Arbeitsplatz darf nur für seinen eigenen Standort synchronisieren.")
     if idempotency_key is not None and idempotency_key != str(body.batch_id):
@@ -140,14 +154,20 @@ def _entitlement(ctx: ServerContext, session: Any, caller: Caller, streams: tupl
 
 
 @router.get("/pull", response_model=PullResponse, responses=GONE_RESPONSE)
-def pull(
+async def pull(
     ctx: ContextDep,
-    caller: CallerDep,
+    credentials: Bearer,
     since: Annotated[int, Query(ge=0)] = 0,
     streams: Annotated[str, Query(max_length=200)] = DEFAULT_STREAMS,
     limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = DEFAULT_PULL_LIMIT,
-) -> PullResponse:
+) -> Response:
     """Changes of the organisation after ``since`` in ``streams``; 410 when the cursor is too old."""
+    page = await run_in_threadpool(_pull, ctx, credentials, since, streams, limit)  # one trip, as the push
+    return Response(page.model_dump_json(), media_type="application/json")
+
+
+def _pull(ctx: ServerContext, credentials: Any, since: int, streams: str, limit: int) -> PullResponse:
+    caller = get_caller(ctx, credentials)
     names = sync_service_pull.parse_streams(streams)
     with ctx.db.reading() as session:  # one snapshot for the page and the entitlement
         page = sync_service_pull.pull(session, caller, since=since, streams=names, limit=limit)
