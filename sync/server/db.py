@@ -10,6 +10,7 @@ do not race.
 from __future__ import annotations
 
 import importlib
+import json
 import pkgutil
 import sqlite3
 import threading
@@ -18,6 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -34,6 +36,18 @@ VERSION_TABLE = "carbot_server_version"
 _MIGRATION_LOCK_ID = 0x43415242  # "CARB"
 CACHE_KIB = 32_768
 """SQLite page cache per connection (default 2 MB): the indexes of a few 100,000 synced records stay in memory."""
+
+
+def json_dumps(value: Any) -> str:
+    """JSON text of a JSON column's value: orjson (ten times json.dumps' speed, 300 documents per push), or
+    json.dumps for what orjson refuses (integers beyond 64 bits), so no value is stored differently or lost.
+
+    Reading stays with json.loads: orjson would turn such integers into floats.
+    """
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # orjson.JSONEncodeError is a TypeError
+        return json.dumps(value)
 
 
 def _sqlite_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
@@ -68,7 +82,9 @@ def _sqlite_begin_reader(conn: Connection) -> None:
 
 def read_only_engine(url: str) -> Engine:
     """SQLite connections for reading only: deferred transactions and ``query_only`` (a write fails)."""
-    engine = create_engine(url, connect_args={"check_same_thread": False}, pool_size=10, max_overflow=30)
+    engine = create_engine(
+        url, connect_args={"check_same_thread": False}, pool_size=10, max_overflow=30, json_serializer=json_dumps
+    )
     event.listen(engine, "connect", _sqlite_connect_reader)
     event.listen(engine, "begin", _sqlite_begin_reader)
     return engine
@@ -80,11 +96,11 @@ def make_engine(url: str) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, json_serializer=json_dumps)
         event.listen(engine, "connect", _sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, json_serializer=json_dumps)
 
 
 class ServerDatabase:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -106,11 +106,12 @@ _BUMP = (
 def allocate_seqs(session: Session, organization_id: str, count: int) -> int:
     """Reserve ``count`` sequence numbers; returns the last one (the row stays locked until commit)."""
     params = {"org": organization_id, "count": count}
-    last = session.execute(_BUMP, params).scalar_one_or_none()
+    conn = session.connection()  # Core: the ORM layer adds nothing to these statements but time
+    last = conn.execute(_BUMP, params).scalar_one_or_none()
     if last is None:  # the organisation's first change: create its counter (a racing twin is ignored)
         stmt = _insert(session)(SyncCounter).values(organization_id=organization_id, last_seq=0, pruned_seq=0)
         session.execute(stmt.on_conflict_do_nothing(index_elements=["organization_id"]))
-        last = session.execute(_BUMP, params).scalar_one()
+        last = conn.execute(_BUMP, params).scalar_one()
     return int(last)
 
 
@@ -136,17 +137,23 @@ class Batch:
         self.ops = ops
         self.now = now
         self.results: dict[str, OpResult] = {}
+        self.written: list[tuple[uuid.UUID, dict[str, Any]]] = []  # (op id, stored result), see finish()
         self.decisions: list[tuple[Op, Decision]] = []
         self.records: dict[tuple[str, str], RecordState] = {}
         self.facts: dict[str, FactState] = {}
         self.prefixes = Prefixes()
         self.claims: list[str] = []
 
+    @property
+    def connection(self) -> Connection:
+        """The session's connection in its current transaction (Core reads skip the ORM's per-statement work)."""
+        return self.session.connection()
+
     # --- reading ---------------------------------------------------------------------------------
 
     def _load(self) -> None:
         ids = [str(op.op_id) for op in self.ops]
-        stored = {op_id: (org, result) for op_id, org, result in self.session.execute(_APPLIED, {"ids": ids})}
+        stored = {op_id: (org, result) for op_id, org, result in self.connection.execute(_APPLIED, {"ids": ids})}
         for op_id, (org, result) in stored.items():
             if org == self.caller.organization_id:
                 self.results[op_id] = _as_duplicate(OpResult.model_validate(result))
@@ -160,7 +167,7 @@ class Batch:
                 "entities": sorted({entity for entity, _id in keys}),
                 "entity_ids": sorted({entity_id for _entity, entity_id in keys}),
             }
-            for row in self.session.execute(_RECORDS, params):
+            for row in self.connection.execute(_RECORDS, params):
                 self.records[(row.entity, row.entity_id)] = RecordState(
                     row.entity, row.entity_id, row.version, row.hlc, row.data, row.deleted_at, id=row.id
                 )
@@ -259,8 +266,7 @@ class Batch:
                 "reason": decision.reason,
                 "canonical": decision.canonical,
             }
-            # Built from already valid values: model_construct skips a second validation of 200 results.
-            self.results[op_id] = OpResult.model_construct(None, **(result | {"op_id": op.op_id}))
+            self.written.append((op.op_id, result))
             applied.append(
                 {
                     "op_id": op_id,
@@ -270,11 +276,20 @@ class Batch:
                     "created_at": self.now,
                 }
             )
-        for op_id in self.repeats:
-            self.results[op_id] = _as_duplicate(self.results[op_id])
         if applied:
             insert_many(conn, TABLES.applied_ops, applied)
         return last
+
+    def finish(self) -> list[OpResult]:
+        """One result per op in request order – built after the commit, outside the write gate."""
+        for op_uuid, result in self.written:
+            # From already valid values: model_construct skips a second validation of 200 results.
+            self.results[result["op_id"]] = OpResult.model_construct(None, **(result | {"op_id": op_uuid}))
+        self.written = []
+        for op_id in self.repeats:
+            self.results[op_id] = _as_duplicate(self.results[op_id])
+        self.repeats = set()
+        return [self.results[str(op.op_id)] for op in self.ops]
 
     def _changes(self) -> list[tuple[str | None, tuple[str, str, str, str, str, dict[str, Any] | None]]]:
         org_wide = [

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from contextlib import AbstractContextManager, nullcontext
+from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -44,25 +46,37 @@ def _retryable(exc: DBAPIError) -> bool:
 
 
 def push(
-    session: Session, caller: Caller, request: PushRequest, *, now: dt.datetime, check_sizes: bool = True
+    session: Session,
+    caller: Caller,
+    request: PushRequest,
+    *,
+    now: dt.datetime,
+    check_sizes: bool = True,
+    gate: AbstractContextManager[Any] | None = None,
 ) -> PushResponse:
     """Apply one push request and COMMIT it; the caller sends the poke afterwards.
 
     ``check_sizes`` False skips the per-op payload size check (the route knows the whole body is small).
+    ``gate`` (the route's SQLite write gate, a reusable lock) is held from the first read to the commit or
+    rollback of each attempt, not while the response is built.
     """
     for attempt in range(RACE_RETRIES):
         try:
-            batch = Batch(session, caller, request.ops, now, check_sizes=check_sizes)
-            batch.decide()
-            last = batch.write()
-            session.commit()
-            results = [batch.results[str(op.op_id)] for op in request.ops]
-            return PushResponse(batch_id=request.batch_id, results=results, last_seq=last)
+            with gate or nullcontext():
+                try:
+                    batch = Batch(session, caller, request.ops, now, check_sizes=check_sizes)
+                    batch.decide()
+                    last = batch.write()
+                    session.commit()
+                except DBAPIError:
+                    session.rollback()  # inside the gate: the next writer must not find the lock still held
+                    raise
+            return PushResponse(batch_id=request.batch_id, results=batch.finish(), last_seq=last)
         except DBAPIError as exc:
-            session.rollback()
             if not _retryable(exc):
                 log.warning("push batch failed (%s); replaying op by op", type(exc.orig).__name__)
-                return _push_one_by_one(session, caller, request, now=now)
+                with gate or nullcontext():
+                    return _push_one_by_one(session, caller, request, now=now)
             log.info("push batch raced with another (attempt %d): %s", attempt + 1, type(exc.orig).__name__)
     raise ServiceUnavailable()
 
@@ -77,7 +91,7 @@ def _push_one_by_one(session: Session, caller: Caller, request: PushRequest, *, 
                 batch = Batch(session, caller, [op], now)
                 batch.decide()
                 last = batch.write()
-            results[str(op.op_id)] = batch.results[str(op.op_id)]
+            results[str(op.op_id)] = batch.finish()[0]
         except DBAPIError as exc:
             log.warning("op %s failed: %s", op.op_id, type(exc.orig).__name__)
             results[str(op.op_id)] = _record_failure(session, caller, op, now=now)

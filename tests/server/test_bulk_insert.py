@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any, cast
 
 import pytest
 from sqlalchemy import Table, text
 
 from sync.server.bulk import insert_many
-from sync.server.db import ServerDatabase, open_server_database
+from sync.server.db import ServerDatabase, json_dumps, open_server_database
 from sync.server.models import Organization
 from sync.server.sync_models import AppliedOp, ChangeLogEntry
 from tests.server.fixtures import *  # noqa: F403  (the pytest fixtures: server_db_url, ...)
@@ -91,3 +92,9 @@ def test_applied_op_results_round_trip(db: ServerDatabase):
     with db.reading() as session:
         stored = [(op.result, op.created_at) for op in session.query(AppliedOp).order_by(AppliedOp.op_id)]
     assert stored == [(row["result"], NOW) for row in rows]
+
+
+def test_json_columns_are_written_compactly_without_losing_anything():
+    assert json_dumps({"name": "Müller", "n": [1, 2.5, None, True]}) == '{"name":"Müller","n":[1,2.5,null,true]}'
+    assert json.loads(json_dumps({"big": 10**30})) == {"big": 10**30}  # beyond orjson: json.dumps takes over
+    assert json.loads(json_dumps({1: "a"})) == json.loads(json.dumps({1: "a"})) == {"1": "a"}

@@ -6,7 +6,7 @@ organisation. Pokes are sent after the push has committed, so a woken client alw
 
 Reading and writing are kept apart, for SQLite's one writer: the token and the device are checked in
 short reading sessions, pulls and snapshots read in a deferred transaction beside the writer (WAL), and
-only the push's own write transaction queues at the process's write gate (``write_gate``).
+only the push's own write transaction queues at the process's write gate (``write_lock``).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import logging
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
-from typing import Annotated, Any
+from contextlib import AbstractContextManager, contextmanager, nullcontext
+from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
@@ -81,22 +81,27 @@ CallerDep = Annotated[Caller, Depends(get_caller)]
 _GATE_CREATION = threading.Lock()
 
 
-@contextmanager
-def write_gate(request: Request, ctx: ServerContext) -> Iterator[None]:
-    """On SQLite, let one writing request of this process at a time at the database.
+def write_lock(request: Request, ctx: ServerContext) -> AbstractContextManager[Any]:
+    """On SQLite, the lock that lets one writing request of this process at a time at the database.
 
     SQLite has one writer and every writing transaction starts with ``BEGIN IMMEDIATE``; concurrent
     writers would otherwise wait in SQLite's busy handler, which sleeps in steps of up to 100 ms and lets
     newcomers overtake: a queue on a lock is fairer and much faster under load. Readers do not take it.
+    On PostgreSQL a no-op. Reusable (the push takes it once per attempt).
     """
     if not ctx.settings.uses_sqlite:
-        yield
-        return
+        return nullcontext()
     with _GATE_CREATION:
         gate = getattr(request.app.state, "sync_sqlite_gate", None)
         if gate is None:
             gate = request.app.state.sync_sqlite_gate = threading.Lock()
-    with gate:
+    return cast(AbstractContextManager[Any], gate)
+
+
+@contextmanager
+def write_gate(request: Request, ctx: ServerContext) -> Iterator[None]:
+    """``write_lock`` held for a ``with`` block."""
+    with write_lock(request, ctx):
         yield
 
 
@@ -143,8 +148,9 @@ def _push(
         raise Unprocessable("Idempotency-Key und batch_id stimmen nicht überein.", field="batch_id")
     # A body smaller than the per-op limit cannot hold a too large op: skip serialising every payload.
     small = 0 < int(request.headers.get("content-length") or 0) <= MAX_PAYLOAD_BYTES
-    with write_gate(request, ctx), ctx.db.sessions() as session:  # push commits (or rolls back) itself
-        response = sync_service.push(session, caller, body, now=ctx.clock(), check_sizes=not small)
+    with ctx.db.sessions() as session:  # push commits (or rolls back) itself, inside the gate
+        gate = write_lock(request, ctx)
+        response = sync_service.push(session, caller, body, now=ctx.clock(), check_sizes=not small, gate=gate)
     _poke(ctx, caller.organization_id, response.last_seq)
     return response
 
