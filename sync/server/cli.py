@@ -27,7 +27,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
     from sync.server.config import Settings
     from sync.server.context import ServerContext
-    from sync.server.main import configure_logging, create_app
+    from sync.server.main import configure_logging, create_app, tune_process
 
     settings = Settings()
     if args.workers > 1 and settings.redis_url is None:
@@ -47,7 +47,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ServerContext.build(settings).close()  # migrate and create the first key once, before the workers
         uvicorn.run("sync.server.main:create_app_from_env", factory=True, workers=args.workers, **options)
     else:
-        uvicorn.run(create_app(settings), **options)
+        app = create_app(settings)
+        tune_process()  # as the factory of the multi-worker case does
+        uvicorn.run(app, **options)
     return 0
 
 

@@ -137,6 +137,18 @@ class ServerDatabase:
             finally:
                 session.rollback()
 
+    @contextmanager
+    def read_connection(self) -> Iterator[Connection]:
+        """``reading()`` as a bare Core connection, without an ORM session: for the checks every request
+        makes (token revocation, device), where the session's set-up cost more than the two lookups."""
+        self._reader_factory()
+        with (self._read_engine or self.engine).connect() as conn:
+            conn.begin()
+            try:
+                yield conn
+            finally:
+                conn.rollback()
+
     def _reader_factory(self) -> sessionmaker[Session]:
         if self.engine.dialect.name != "sqlite":
             return self.sessions  # PostgreSQL readers never wait for writers anyway

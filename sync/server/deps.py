@@ -18,6 +18,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from sync.server.auth.tokens import Principal
@@ -51,8 +52,10 @@ SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 
 
-def principal_in(ctx: ServerContext, session: Session, credentials: HTTPAuthorizationCredentials) -> Principal:
-    """The validated, unrevoked caller, checked with the caller's reading ``session``."""
+def principal_in(
+    ctx: ServerContext, session: Session | Connection, credentials: HTTPAuthorizationCredentials
+) -> Principal:
+    """The validated, unrevoked caller, checked with the caller's reading ``session`` (or connection)."""
     principal = ctx.tokens.principal(credentials.credentials)
     if ctx.revocations.is_revoked(session, principal.jti):
         raise Unauthorized("Die Anmeldung wurde beendet. Bitte erneut anmelden.", code="token_revoked")
@@ -60,8 +63,8 @@ def principal_in(ctx: ServerContext, session: Session, credentials: HTTPAuthoriz
 
 
 def _principal(ctx: ServerContext, credentials: HTTPAuthorizationCredentials) -> Principal:
-    with ctx.db.reading() as session:
-        return principal_in(ctx, session, credentials)
+    with ctx.db.read_connection() as conn:
+        return principal_in(ctx, conn, credentials)
 
 
 def get_principal(ctx: ContextDep, credentials: Credentials) -> Principal:

@@ -229,6 +229,8 @@ def configure_logging(settings: Settings) -> None:
 
 GC_GEN0_THRESHOLD = 10_000
 """Allocations between two young-generation collections in a server process (Python's default: 700)."""
+SWITCH_INTERVAL = 0.001
+"""Seconds a thread may keep the GIL while another waits for it (Python's default: 0.005)."""
 
 
 def tune_gc() -> None:
@@ -246,10 +248,23 @@ def tune_gc() -> None:
     gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
 
 
+def tune_threads() -> None:
+    """Hand the GIL on sooner (``SWITCH_INTERVAL``): every SQLite call of a request releases it, and a thread
+    coming back waited up to 5 ms while a pull or the event loop computed – several times per push. Under the
+    50-client benchmark, push p95 dropped in each paired run with 1 ms."""
+    sys.setswitchinterval(SWITCH_INTERVAL)
+
+
+def tune_process() -> None:
+    """Both tunings, for a process that serves the API (``carbot server`` and the uvicorn factory)."""
+    tune_gc()
+    tune_threads()
+
+
 def create_app_from_env() -> FastAPI:
     """The factory uvicorn workers call (``sync.server.main:create_app_from_env``)."""
     settings = Settings()
     configure_logging(settings)
     app = create_app(settings)
-    tune_gc()
+    tune_process()
     return app

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import Connection, bindparam, delete, select
 from sqlalchemy.orm import Session
 
 from sync.server.models import Clock, RevokedAccessToken
@@ -55,7 +55,7 @@ class RevocationList:
             log.warning("revocation mirror not written; the marker will be reset when the store is back")
             self._mirror_failed = True
 
-    def is_revoked(self, session: Session, jti: str) -> bool:
+    def is_revoked(self, session: Session | Connection, jti: str) -> bool:
         """True when ``jti`` was revoked."""
         try:
             if self._mirror_failed:
@@ -73,14 +73,17 @@ class RevocationList:
             log.warning("store unavailable; revocation checked in the database")
             return self._in_database(session, jti)
 
-    def _in_database(self, session: Session, jti: str) -> bool:
-        expires_at = session.execute(_EXPIRY, {"jti": jti}).scalar()  # on every request: no ORM identity load
+    def _in_database(self, session: Session | Connection, jti: str) -> bool:
+        # On every request: a Core statement on the connection, no ORM identity load or compile.
+        conn = session if isinstance(session, Connection) else session.connection()
+        expires_at = conn.execute(_EXPIRY, {"jti": jti}).scalar()
         return expires_at is not None and expires_at > self._clock()
 
-    def _warm(self, session: Session) -> None:
+    def _warm(self, session: Session | Connection) -> None:
         now = self._clock()
-        rows = session.scalars(select(RevokedAccessToken).where(RevokedAccessToken.expires_at > now)).all()
-        for row in rows:
-            self._store.set(_key(row.jti), "1", int((row.expires_at - now).total_seconds()) + 1)
+        query = select(RevokedAccessToken.jti, RevokedAccessToken.expires_at).where(RevokedAccessToken.expires_at > now)
+        rows = session.execute(query).all()
+        for jti, expires_at in rows:
+            self._store.set(_key(jti), "1", int((expires_at - now).total_seconds()) + 1)
         self._store.set(MARKER, "1")
         log.info("revocation mirror loaded (%d entries)", len(rows))

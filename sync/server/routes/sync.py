@@ -66,11 +66,11 @@ def get_caller(ctx: ContextDep, credentials: Credentials) -> Caller:
     """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized()
-    with ctx.db.reading() as session:
-        principal = principal_in(ctx, session, credentials)
+    with ctx.db.read_connection() as conn:
+        principal = principal_in(ctx, conn, credentials)
         if principal.kind != "device":
             raise Forbidden("Nur angemeldete Arbeitsplätze können synchronisieren.")
-        device = session.execute(_DEVICE, {"id": principal.id}).first()
+        device = conn.execute(_DEVICE, {"id": principal.id}).first()
     if device is None or device.revoked_at is not None or device.organization_id != principal.organization_id:
         raise Unauthorized("Dieser Arbeitsplatz wurde entfernt. Bitte neu anmelden.", code="device_revoked")
     return Caller(device.organization_id, device.location_id, principal.id)
