@@ -1,7 +1,8 @@
 """One push batch of the sync: read what it touches, decide every op by its entity policy, write the outcome.
 
-``Batch`` is decided in memory (``sync_service_policies``) after three reads (applied op ids, the records it
-touches, the organisation's number prefixes) and written with bulk statements; the change sequence is
+``Batch`` is decided in memory (``sync_service_policies``) after its reads (the op ids answered before – an
+applied op by its change-log entry, any other answer in ``sync_applied_ops`` –, the records it touches, the
+organisation's number prefixes) and written with bulk statements; the change sequence is
 allocated last (``allocate_seqs``), so the organisation's counter row is locked only for the final inserts
 and the commit. The transaction, the retries after a race and the op-by-op fallback are
 ``sync_service.push``'s.
@@ -66,6 +67,9 @@ TABLES = _Tables()
 _APPLIED = select(AppliedOp.op_id, AppliedOp.organization_id, AppliedOp.result).where(
     AppliedOp.op_id.in_(bindparam("ids", expanding=True))
 )
+_LOGGED = select(
+    ChangeLogEntry.op_id, ChangeLogEntry.organization_id, ChangeLogEntry.version, ChangeLogEntry.seq
+).where(ChangeLogEntry.op_id.in_(bindparam("ids", expanding=True)))
 # Both key columns constrained: the unique index (org, location, entity, entity_id) is then used to the
 # end; with entity_id alone SQLite scanned every record of the location.
 _RECORDS = select(
@@ -156,6 +160,8 @@ class Batch:
     def _load(self) -> None:
         ids = [str(op.op_id) for op in self.ops]
         stored = {op_id: (org, result) for op_id, org, result in self.connection.execute(_APPLIED, {"ids": ids})}
+        for op_id, org, version, seq in self.connection.execute(_LOGGED, {"ids": ids}):  # applied ones
+            stored[op_id] = (org, {"op_id": op_id, "status": "applied", "version": version, "seq": seq})
         for op_id, (org, result) in stored.items():
             if org == self.caller.organization_id:
                 self.results[op_id] = _as_duplicate(OpResult.model_validate(result))
@@ -237,7 +243,7 @@ class Batch:
             first = last - len(changes) + 1
             org = self.caller.organization_id
             rows = []
-            for offset, (op_id, (stream, location, entity, entity_id, kind, data)) in enumerate(changes):
+            for offset, (op_id, version, (stream, location, entity, entity_id, kind, data)) in enumerate(changes):
                 rows.append(
                     {
                         "organization_id": org,
@@ -250,6 +256,8 @@ class Batch:
                         "data": data,
                         "origin_device": self.caller.device_id,
                         "created_at": self.now,
+                        "op_id": op_id,
+                        "version": version,
                     }
                 )
                 if op_id is not None:
@@ -269,6 +277,8 @@ class Batch:
                 "canonical": decision.canonical,
             }
             self.written.append(result)
+            if op_id in seqs:  # remembered by its change-log entry (op_id, version, seq)
+                continue
             applied.append(
                 {
                     "op_id": op_id,
@@ -293,9 +303,13 @@ class Batch:
         self.repeats = set()
         return [self.results[str(op.op_id)] for op in self.ops]
 
-    def _changes(self) -> list[tuple[str | None, tuple[str, str, str, str, str, dict[str, Any] | None]]]:
+    def _changes(
+        self,
+    ) -> list[tuple[str | None, int | None, tuple[str, str, str, str, str, dict[str, Any] | None]]]:
+        """(op id, version, change) of every change-log entry: the server's own prefix claims first."""
         org_wide = [
             (
+                None,
                 None,
                 (
                     Stream.SETTINGS.value,
@@ -309,7 +323,7 @@ class Batch:
             for prefix in self.claims
         ]
         own = [
-            (str(op.op_id), (str(d.change[0]), self.caller.location_id, *d.change[1:]))
+            (str(op.op_id), d.version, (str(d.change[0]), self.caller.location_id, *d.change[1:]))
             for op, d in self.decisions
             if d.change is not None
         ]

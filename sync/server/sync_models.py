@@ -69,7 +69,8 @@ class SyncRecord(Base):
 
 
 class AppliedOp(Base):
-    """An op the server answered, with its stored result (the protocol's ``OpResult`` as JSON)."""
+    """An op the server answered without a change-log entry (conflict, rejection, duplicate content), with its
+    stored result (the protocol's ``OpResult`` as JSON); applied ops are found by ``ChangeLogEntry.op_id``."""
 
     __tablename__ = "sync_applied_ops"
 
@@ -84,7 +85,10 @@ class ChangeLogEntry(Base):
     """One accepted change in the organisation's order (``data`` None for deletes)."""
 
     __tablename__ = "sync_change_log"
-    __table_args__ = (Index("ix_sync_change_log_stream", "organization_id", "stream", "seq"),)
+    __table_args__ = (
+        Index("ix_sync_change_log_stream", "organization_id", "stream", "seq"),
+        Index("ux_sync_change_log_op_id", "op_id", unique=True),
+    )
 
     organization_id: Mapped[str] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True)
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -96,6 +100,11 @@ class ChangeLogEntry(Base):
     data: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     origin_device: Mapped[str | None] = mapped_column(String(36), nullable=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The op that made this change and the version it gave the record: a resent op is found here (its
+    # answer is "duplicate" with this version and seq), so an applied op needs no sync_applied_ops row.
+    # None for changes the server made itself (number-prefix claims).
+    op_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    version: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
 class DailyFactRow(Base):
