@@ -15,22 +15,18 @@ import json
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import Connection, Table, bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from sync.protocol import MAX_PAYLOAD_BYTES, DailyFacts, Entity, Op, OpResult, Stream
 from sync.server.bulk import insert_many
 from sync.server.sync_models import (
     ORG_WIDE,
-    AppliedOp,
-    ChangeLogEntry,
     DailyFactRow,
     NumberPrefix,
-    SyncCounter,
     SyncRecord,
 )
 from sync.server.sync_service_policies import (
@@ -46,46 +42,10 @@ from sync.server.sync_service_policies import (
     parse_facts,
     rejected,
 )
+from sync.server.sync_statements import APPLIED, LOGGED, RECORDS, TABLES, allocate_seqs, current_seq
 
 OP_ID_TAKEN = "Die Änderungskennung ist bereits vergeben."
 _RESULTS = TypeAdapter(list[OpResult])
-
-
-@dataclass(frozen=True)
-class _Tables:
-    """The Core tables of the bulk statements (typed as ``Table``: the ORM types them as ``FromClause``)."""
-
-    records: Table = cast(Table, SyncRecord.__table__)
-    change_log: Table = cast(Table, ChangeLogEntry.__table__)
-    applied_ops: Table = cast(Table, AppliedOp.__table__)
-
-
-TABLES = _Tables()
-
-
-# Built once with expanding IN parameters: building them per batch coerced each of the 100 op ids anew.
-_APPLIED = select(AppliedOp.op_id, AppliedOp.organization_id, AppliedOp.result).where(
-    AppliedOp.op_id.in_(bindparam("ids", expanding=True))
-)
-_LOGGED = select(
-    ChangeLogEntry.op_id, ChangeLogEntry.organization_id, ChangeLogEntry.version, ChangeLogEntry.seq
-).where(ChangeLogEntry.op_id.in_(bindparam("ids", expanding=True)))
-# Both key columns constrained: the unique index (org, location, entity, entity_id) is then used to the
-# end; with entity_id alone SQLite scanned every record of the location.
-_RECORDS = select(
-    SyncRecord.id,
-    SyncRecord.entity,
-    SyncRecord.entity_id,
-    SyncRecord.version,
-    SyncRecord.hlc,
-    SyncRecord.data,
-    SyncRecord.deleted_at,
-).where(
-    SyncRecord.organization_id == bindparam("org"),
-    SyncRecord.location_id == bindparam("location"),
-    SyncRecord.entity.in_(bindparam("entities", expanding=True)),
-    SyncRecord.entity_id.in_(bindparam("entity_ids", expanding=True)),
-)
 
 
 @dataclass(frozen=True)
@@ -95,38 +55,6 @@ class Caller:
     organization_id: str
     location_id: str
     device_id: str
-
-
-def _insert(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-
-
-_BUMP = (
-    update(SyncCounter)
-    .where(SyncCounter.organization_id == bindparam("org"))
-    .values(last_seq=SyncCounter.last_seq + bindparam("count"))
-    .returning(SyncCounter.last_seq)
-)
-
-
-def allocate_seqs(session: Session, organization_id: str, count: int) -> int:
-    """Reserve ``count`` sequence numbers; returns the last one (the row stays locked until commit)."""
-    params = {"org": organization_id, "count": count}
-    conn = session.connection()  # Core: the ORM layer adds nothing to these statements but time
-    last = conn.execute(_BUMP, params).scalar_one_or_none()
-    if last is None:  # the organisation's first change: create its counter (a racing twin is ignored)
-        stmt = _insert(session)(SyncCounter).values(organization_id=organization_id, last_seq=0, pruned_seq=0)
-        session.execute(stmt.on_conflict_do_nothing(index_elements=["organization_id"]))
-        last = conn.execute(_BUMP, params).scalar_one()
-    return int(last)
-
-
-def current_seq(session: Session, organization_id: str) -> tuple[int, int]:
-    """(last_seq, pruned_seq) of the organisation (0, 0 before its first change)."""
-    row = session.execute(
-        select(SyncCounter.last_seq, SyncCounter.pruned_seq).where(SyncCounter.organization_id == organization_id)
-    ).first()
-    return (int(row[0]), int(row[1])) if row else (0, 0)
 
 
 class Batch:
@@ -159,8 +87,8 @@ class Batch:
 
     def _load(self) -> None:
         ids = [str(op.op_id) for op in self.ops]
-        stored = {op_id: (org, result) for op_id, org, result in self.connection.execute(_APPLIED, {"ids": ids})}
-        for op_id, org, version, seq in self.connection.execute(_LOGGED, {"ids": ids}):  # applied ones
+        stored = {op_id: (org, result) for op_id, org, result in self.connection.execute(APPLIED, {"ids": ids})}
+        for op_id, org, version, seq in self.connection.execute(LOGGED, {"ids": ids}):  # applied ones
             stored[op_id] = (org, {"op_id": op_id, "status": "applied", "version": version, "seq": seq})
         for op_id, (org, result) in stored.items():
             if org == self.caller.organization_id:
@@ -175,7 +103,7 @@ class Batch:
                 "entities": sorted({entity for entity, _id in keys}),
                 "entity_ids": sorted({entity_id for _entity, entity_id in keys}),
             }
-            for row in self.connection.execute(_RECORDS, params):
+            for row in self.connection.execute(RECORDS, params):
                 self.records[(row.entity, row.entity_id)] = RecordState(
                     row.entity, row.entity_id, row.version, row.hlc, row.data, row.deleted_at, id=row.id
                 )

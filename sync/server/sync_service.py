@@ -26,8 +26,9 @@ from sqlalchemy.orm import Session
 
 from sync.protocol import Op, OpResult, PushRequest, PushResponse
 from sync.server.errors import ServiceUnavailable
-from sync.server.sync_batch import Batch, Caller, allocate_seqs, current_seq
+from sync.server.sync_batch import Batch, Caller
 from sync.server.sync_models import AppliedOp, ChangeLogEntry
+from sync.server.sync_statements import allocate_seqs, current_seq
 
 __all__ = ["Caller", "allocate_seqs", "count_changes", "current_seq", "push"]
 
