@@ -3,11 +3,12 @@
 A batch is read, decided and written by ``sync_batch.Batch``; this module runs it in a transaction, retries
 after a race and falls back to op-by-op replay.
 
-Idempotency: every op id is stored in ``sync_applied_ops`` with its result in the same transaction as its
-effect. A resent op gets the stored result back (status ``duplicate`` for an applied op). Two copies of
-one batch running at the same time (a proxy that duplicates requests) collide on the primary key of
-``sync_applied_ops`` or ``sync_records``: the later transaction rolls back and runs again, and then sees
-the earlier one's results. A database error that is not such a race (bad data that slipped past the
+Idempotency: every op id is stored with its answer in the same transaction as its effect – an applied op
+in its change-log entry (``op_id``, ``version``, ``seq``), any other answer in ``sync_applied_ops``. A
+resent op gets the stored result back (status ``duplicate`` for an applied op). Two copies of one batch
+running at the same time (a proxy that duplicates requests) collide on a unique key (the change log's op
+id, ``sync_applied_ops`` or ``sync_records``): the later transaction rolls back and runs again, and then
+sees the earlier one's results. A database error that is not such a race (bad data that slipped past the
 policies) is isolated by replaying the batch op by op, each op in its own savepoint; the failing op is
 rejected and that result is stored, so it cannot block the desktop's queue (PowerSync's lesson) and a
 resend gets the same answer.

@@ -4,9 +4,9 @@ The organisation and location always come from the device's token and device row
 a push naming another location is refused with 403, and every query filters by the caller's
 organisation. Pokes are sent after the push has committed, so a woken client always finds the changes.
 
-Reading and writing are kept apart, for SQLite's one writer: the token and the device are checked in
-short reading sessions, pulls and snapshots read in a deferred transaction beside the writer (WAL), and
-only the push's own write transaction queues at the process's write gate (``write_lock``).
+Reading and writing are kept apart, for SQLite's one writer: the token and the device are checked on a
+short read connection, pulls and snapshots read in a deferred transaction beside the writer (WAL), and
+only the push's own write transaction queues at the process's write lock (``write_lock``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from typing import Annotated, Any, cast
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy import bindparam, select
 from starlette.concurrency import run_in_threadpool
 
@@ -61,8 +62,8 @@ GONE_RESPONSE: dict[int | str, dict[str, Any]] = {
 def get_caller(ctx: ContextDep, credentials: Credentials) -> Caller:
     """The calling device (401 without a valid token, 403 for user tokens, 401 for removed devices).
 
-    Token, revocation and device in ONE dependency and one reading session: each synchronous dependency is
-    a trip to the thread pool and each session a BEGIN/ROLLBACK, which under load cost more than the reads.
+    Token, revocation and device on one bare read connection: an ORM session per check cost more than the
+    lookups. The push and the pull call it in their own trip to the thread pool.
     """
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized()
@@ -139,7 +140,11 @@ async def push(
 
 
 def _push(
-    request: Request, ctx: ServerContext, credentials: Any, body: PushRequest, idempotency_key: str | None
+    request: Request,
+    ctx: ServerContext,
+    credentials: HTTPAuthorizationCredentials,
+    body: PushRequest,
+    idempotency_key: str | None,
 ) -> PushResponse:
     caller = get_caller(ctx, credentials)
     if body.device_id != caller.device_id or body.location_id != caller.location_id:
@@ -172,7 +177,9 @@ async def pull(
     return Response(page.model_dump_json(), media_type="application/json")
 
 
-def _pull(ctx: ServerContext, credentials: Any, since: int, streams: str, limit: int) -> PullResponse:
+def _pull(
+    ctx: ServerContext, credentials: HTTPAuthorizationCredentials, since: int, streams: str, limit: int
+) -> PullResponse:
     caller = get_caller(ctx, credentials)
     names = sync_service_pull.parse_streams(streams)
     with ctx.db.reading() as session:  # one snapshot for the page and the entitlement
