@@ -35,7 +35,8 @@ VERSION_TABLE = "carbot_server_version"
 # Arbitrary constant for pg_advisory_xact_lock: "one migration at a time".
 _MIGRATION_LOCK_ID = 0x43415242  # "CARB"
 CACHE_KIB = 32_768
-"""SQLite page cache per connection (default 2 MB): the indexes of a few 100,000 synced records stay in memory."""
+"""SQLite page cache of the writer connections (default 2 MB): the indexes of a few 100,000 synced records stay
+in memory."""
 
 
 def json_dumps(value: Any) -> str:
@@ -72,7 +73,8 @@ def _sqlite_connect_reader(dbapi_conn: sqlite3.Connection, _record: Any) -> None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA query_only=ON")
-    cur.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
+    # SQLite's default cache (2 MB), not CACHE_KIB: a reader's cache is dropped whenever another connection
+    # wrote, so a large one bought nothing but memory (ten pooled readers × 32 MB).
     cur.close()
 
 
