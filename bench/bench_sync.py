@@ -5,7 +5,7 @@
    the bare ``/healthz`` of the same server – each client starts at a random point of that cycle, so about
    a third of them push in any second (not all 50 in the same one); so the baseline is measured under the
    same load in the same run. Goal: p95 ≤ 25 ms and ≤ 3× the baseline. (A closed loop of 50 clients pushing back to back
-   would only measure the queue: one push of 100 changes costs the single SQLite writer ~10 ms.)
+   would only measure the queue: one push of 100 changes holds the single SQLite writer ~4 ms.)
 2. First sync of 100,000 changes end to end: a desktop database with 100,000 customers is registered
    (every record queued in the outbox) and synced in one ``run_once`` (500 pushes of 200 ops, then the
    pull). Goal ≤ 20 s; memory flat: the peak RSS growth of the desktop process while syncing is reported
