@@ -21,8 +21,9 @@ from typing import Any
 
 import httpx
 
-from sync.authed import DeviceClient
-from sync.errors import BotMuted, PlanRequired, SyncError, from_response
+from sync.authed import authed_request
+from sync.credentials import CredentialsProvider
+from sync.errors import BotMuted, PlanRequired, SyncError, from_response, wrap
 from sync.protocol_chat import (
     AgentMessageIn,
     AgentTasks,
@@ -39,6 +40,7 @@ from sync.protocol_chat import (
     WidgetConfigIn,
 )
 
+DEFAULT_TIMEOUT = 15.0
 LONG_POLL_MARGIN = 10.0
 """Extra read time over the long poll's ``wait`` (the server answers after ``wait`` at the latest)."""
 
@@ -70,10 +72,42 @@ def chat_error(response: httpx.Response) -> SyncError:
     return from_response(response)
 
 
-class ChatClient(DeviceClient):
+class ChatClient:
     """The chat routes of one hosted API, as one registered device."""
 
-    _error = staticmethod(chat_error)
+    def __init__(
+        self,
+        base_url: str,
+        credentials: CredentialsProvider,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.credentials = credentials
+        self.http = httpx.Client(base_url=base_url, transport=transport, timeout=timeout)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.http.close()
+
+    def __enter__(self) -> ChatClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def _request(self, method: str, path: str, *, timeout: float | None = None, **kwargs: Any) -> httpx.Response:
+        """One authenticated request; a 401 refreshes the access token once and retries."""
+        return authed_request(
+            self.http,
+            self.credentials,
+            method,
+            path,
+            offline=wrap,
+            error=chat_error,
+            timeout=timeout or self.http.timeout,
+            **kwargs,
+        )
 
     @staticmethod
     def _json(model: Any) -> dict[str, Any]:

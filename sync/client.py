@@ -33,10 +33,10 @@ import jwt
 from app.db import Database
 from app.services.chat_inbox import ChatInboxService
 from sync import local
-from sync.authed import DEFAULT_TIMEOUT, DeviceClient
+from sync.authed import authed_request
 from sync.credentials import CredentialsProvider
 from sync.entitlements import EntitlementError, verify_entitlement
-from sync.errors import CursorExpired, SyncAuthError, SyncError
+from sync.errors import CursorExpired, SyncAuthError, SyncError, from_response, wrap
 from sync.protocol import (
     DESKTOP_DEFAULT_STREAMS,
     MAX_BATCH,
@@ -49,6 +49,7 @@ from sync.protocol import (
 )
 
 log = logging.getLogger(__name__)
+DEFAULT_TIMEOUT = 15.0
 MAX_BACKOFF_SECONDS = 60.0
 DEFAULT_STREAMS = tuple(stream.value for stream in DESKTOP_DEFAULT_STREAMS)
 
@@ -72,7 +73,7 @@ class SyncReport:
     warnings: list[str] = field(default_factory=list)
 
 
-class SyncClient(DeviceClient):
+class SyncClient:
     """Talks to one hosted API as one registered device."""
 
     def __init__(
@@ -87,14 +88,37 @@ class SyncClient(DeviceClient):
         batch_size: int = MAX_BATCH,
         pull_limit: int = 500,
     ) -> None:
-        super().__init__(base_url, credentials, transport=transport, timeout=timeout)
-        self.credentials: CredentialsProvider = credentials
+        self.credentials = credentials
         self.streams = streams
         self.entitlement_issuer = entitlement_issuer
         self.batch_size = min(batch_size, MAX_BATCH)
         self.pull_limit = pull_limit
+        self.http = httpx.Client(base_url=base_url, transport=transport, timeout=timeout)
+
+    def close(self) -> None:
+        """Close the connection pool."""
+        self.http.close()
+
+    def __enter__(self) -> SyncClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
 
     # --- HTTP ------------------------------------------------------------------------------------
+
+    def _request(self, method: str, path: str, *, timeout: float | None = None, **kwargs: Any) -> httpx.Response:
+        """One authenticated request; a 401 refreshes the access token once and retries."""
+        return authed_request(
+            self.http,
+            self.credentials,
+            method,
+            path,
+            offline=wrap,
+            error=from_response,
+            timeout=timeout or self.http.timeout,
+            **kwargs,
+        )
 
     def ping(self, timeout: float = 3.0) -> bool:
         """True when the server answers ``/healthz`` (the status bar's online flag)."""
