@@ -143,21 +143,29 @@ class ServerDatabase:
     def read_connection(self) -> Iterator[Connection]:
         """``reading()`` as a bare Core connection, without an ORM session: for the checks every request
         makes (token revocation, device), where the session's set-up cost more than the two lookups."""
-        self._reader_factory()
-        with (self._read_engine or self.engine).connect() as conn:
+        with self._reader_engine().connect() as conn:
             conn.begin()
             try:
                 yield conn
             finally:
                 conn.rollback()
 
-    def _reader_factory(self) -> sessionmaker[Session]:
+    def _reader_engine(self) -> Engine:
+        """The engine of the reading pool: on SQLite its own ``query_only`` engine, made on first use."""
         if self.engine.dialect.name != "sqlite":
-            return self.sessions  # PostgreSQL readers never wait for writers anyway
+            return self.engine  # PostgreSQL readers never wait for writers anyway
+        with self._read_lock:
+            if self._read_engine is None:
+                self._read_engine = read_only_engine(self.engine.url.render_as_string(hide_password=False))
+            return self._read_engine
+
+    def _reader_factory(self) -> sessionmaker[Session]:
+        engine = self._reader_engine()
+        if engine is self.engine:
+            return self.sessions
         with self._read_lock:
             if self._readers is None:
-                self._read_engine = read_only_engine(self.engine.url.render_as_string(hide_password=False))
-                self._readers = sessionmaker(self._read_engine, expire_on_commit=False)
+                self._readers = sessionmaker(engine, expire_on_commit=False)
             return self._readers
 
     def close(self) -> None:

@@ -18,12 +18,13 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import Connection
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from sync.server.auth.tokens import Principal
 from sync.server.context import ServerContext
 from sync.server.errors import Forbidden, Unauthorized
+from sync.server.models import Device
 
 _bearer = HTTPBearer(auto_error=False, description="Access token (ES256-JWT, typ at+jwt)")
 
@@ -72,6 +73,17 @@ def get_principal(ctx: ContextDep, credentials: Credentials) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized()
     return _principal(ctx, credentials)
+
+
+_DEVICE = select(Device.organization_id, Device.location_id, Device.revoked_at).where(Device.id == bindparam("id"))
+
+
+def device_location(db: Session | Connection, principal: Principal) -> str:
+    """The location of the calling device; 401 when the device was removed (or is another organisation's)."""
+    device = db.execute(_DEVICE, {"id": principal.id}).first()
+    if device is None or device.revoked_at is not None or device.organization_id != principal.organization_id:
+        raise Unauthorized("Dieser Arbeitsplatz wurde entfernt. Bitte neu anmelden.", code="device_revoked")
+    return str(device.location_id)
 
 
 async def get_bearer(credentials: Credentials) -> HTTPAuthorizationCredentials:

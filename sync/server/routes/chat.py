@@ -56,17 +56,16 @@ from sync.server.chat.models import Conversation
 from sync.server.chat.runtime import ChatRuntime, RuntimeDep
 from sync.server.chat.wire import booking_out, conversation_out
 from sync.server.context import ServerContext
-from sync.server.deps import ContextDep, CurrentPrincipal, SessionDep
+from sync.server.deps import ContextDep, CurrentPrincipal, SessionDep, device_location
 from sync.server.errors import (
     ERROR_RESPONSES,
     Conflict,
     Forbidden,
     NotFound,
     ServiceUnavailable,
-    Unauthorized,
     Unprocessable,
 )
-from sync.server.models import Device, Location, Role
+from sync.server.models import Location, Role
 from sync.server.plans_gate import ensure_feature
 from sync.server.routes.sync import SqliteGate
 from sync.server.routes.widget import api_base
@@ -92,10 +91,7 @@ def chat_caller(session: Session, principal: Principal) -> ChatCaller:
     """The caller's chat scope (401 for a removed device, 403 for mechanics and auditors)."""
     org = principal.organization_id
     if principal.kind == "device":
-        device = session.get(Device, principal.id)
-        if device is None or device.revoked_at is not None or device.organization_id != org:
-            raise Unauthorized("Dieser Arbeitsplatz wurde entfernt. Bitte neu anmelden.", code="device_revoked")
-        return ChatCaller(org, (device.location_id,), device.id, "device")
+        return ChatCaller(org, (device_location(session, principal),), principal.id, "device")
     if principal.role not in (Role.OWNER, Role.COUNTER):
         raise Forbidden("Der Web-Chat steht Inhabern und der Theke zur Verfügung.")
     query = select(Location.id).where(Location.organization_id == org)

@@ -23,7 +23,6 @@ from typing import Annotated, Any, cast
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 from fastapi.security import HTTPAuthorizationCredentials
-from sqlalchemy import bindparam, select
 from starlette.concurrency import run_in_threadpool
 
 from sync.protocol import (
@@ -40,9 +39,8 @@ from sync.protocol import (
 )
 from sync.server import sync_service, sync_service_pull
 from sync.server.context import ServerContext
-from sync.server.deps import Bearer, ContextDep, Credentials, principal_in
+from sync.server.deps import Bearer, ContextDep, Credentials, device_location, principal_in
 from sync.server.errors import ERROR_RESPONSES, ErrorBody, Forbidden, ServiceUnavailable, Unauthorized, Unprocessable
-from sync.server.models import Device
 from sync.server.store import StoreUnavailable
 from sync.server.sync_service import Caller
 
@@ -71,13 +69,10 @@ def get_caller(ctx: ContextDep, credentials: Credentials) -> Caller:
         principal = principal_in(ctx, conn, credentials)
         if principal.kind != "device":
             raise Forbidden("Nur angemeldete Arbeitsplätze können synchronisieren.")
-        device = conn.execute(_DEVICE, {"id": principal.id}).first()
-    if device is None or device.revoked_at is not None or device.organization_id != principal.organization_id:
-        raise Unauthorized("Dieser Arbeitsplatz wurde entfernt. Bitte neu anmelden.", code="device_revoked")
-    return Caller(device.organization_id, device.location_id, principal.id)
+        location_id = device_location(conn, principal)
+    return Caller(principal.organization_id, location_id, principal.id)
 
 
-_DEVICE = select(Device.organization_id, Device.location_id, Device.revoked_at).where(Device.id == bindparam("id"))
 CallerDep = Annotated[Caller, Depends(get_caller)]
 _GATE_CREATION = threading.Lock()
 
