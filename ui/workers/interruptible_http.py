@@ -46,7 +46,8 @@ class _TrackingBackend(httpcore.SyncBackend):
             self._streams.add(stream)
             if not self.interrupted:
                 return stream
-        _shutdown(stream)  # interrupted while connecting
+        _shutdown(stream)  # interrupted while connecting: nobody else will ever own this socket
+        stream.close()
         raise httpcore.ConnectError("the connection was closed by the application")
 
     def interrupt(self) -> None:
